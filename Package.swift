@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// Winnow — virtual screening in Swift. GPL-2.0-or-later (links Open Babel, GPL-2.0).
+import PackageDescription
+
+let package = Package(
+    name: "Winnow",
+    platforms: [.macOS(.v15)],
+    // MARK: - Products
+    products: [
+        .executable(name: "winnow", targets: ["winnow"]),
+        .library(name: "Chemistry", targets: ["Chemistry"]),
+        .library(name: "Fingerprints", targets: ["Fingerprints"]),
+    ],
+    // MARK: - Dependencies
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    // MARK: - Targets
+    targets: [
+        .systemLibrary(
+            name: "COpenBabel",
+            path: "Sources/COpenBabel",
+            pkgConfig: "openbabel-3",
+            providers: [.apt(["libopenbabel-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "COpenBabelShim",
+            dependencies: ["COpenBabel"],
+            linkerSettings: [.linkedLibrary("openbabel"), .linkedLibrary("stdc++")]
+        ),
+        .target(name: "Chemistry", dependencies: ["COpenBabelShim", "CZlib"]),
+        .target(name: "Fingerprints", dependencies: ["Chemistry"]),
+        .executableTarget(
+            name: "winnow",
+            dependencies: [
+                "Chemistry", "Fingerprints",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // MARK: - Tests
+        .testTarget(name: "ChemistryTests", dependencies: ["Chemistry"]),
+        .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry"]),
+        .testTarget(name: "WinnowCLITests", dependencies: ["winnow"]),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,178 @@
+// Implementation of the C API in include/winnow_openbabel.h. See design.md for why it looks like this:
+// ReadString/WriteString corrupt the heap under threads, the global error log crashes under threads,
+// and V3000 molfiles keep state in the shared format object.
+#include "winnow_openbabel.h"
+
+#include <openbabel/atom.h>
+#include <openbabel/bond.h>
+#include <openbabel/elements.h>
+#include <openbabel/mol.h>
+#include <openbabel/obconversion.h>
+#include <openbabel/oberror.h>
+#include <openbabel/obiter.h>
+
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace OpenBabel;
+
+namespace {
+std::once_flag initialization_flag;
+std::mutex v3000_mutex;
+
+void initialize_once() {
+    obErrorLog.StopLogging();
+    obErrorLog.SetOutputLevel(obError);
+    // Loading the plugins touches global tables: do it before threads exist.
+    OBConversion warmup;
+    warmup.SetInFormat("smi");
+    warmup.SetInFormat("mol");
+    OBMol mol;
+    std::istringstream in("CCO\n");
+    warmup.SetInFormat("smi");
+    warmup.SetInStream(&in, false);
+    if (OBFormat *smi = OBConversion::FindFormat("smi")) {
+        smi->ReadMolecule(&mol, &warmup);
+        for (OBAtomIterator it = mol.BeginAtoms(); it != mol.EndAtoms(); ++it) { (*it)->IsAromatic(); }
+    }
+}
+
+bool is_v3000(const char *text, size_t length) {
+    // The counts line (4th line) ends in V3000 for an extended molfile.
+    size_t line = 0, start = 0;
+    for (size_t i = 0; i < length; ++i) {
+        if (text[i] == '\n') {
+            if (line == 3) {
+                std::string counts(text + start, i - start);
+                return counts.find("V3000") != std::string::npos;
+            }
+            ++line;
+            start = i + 1;
+        }
+    }
+    return false;
+}
+}  // namespace
+
+struct wob_parser {
+    OBConversion conversion;
+    OBFormat *smiles = nullptr;
+    OBFormat *molfile = nullptr;
+    OBMol mol;
+    std::istringstream input;
+    std::string buffer;
+    std::vector<wob_atom> atoms;
+    std::vector<wob_bond> bonds;
+    std::string message;
+};
+
+extern "C" void wob_initialize(void) { std::call_once(initialization_flag, initialize_once); }
+
+extern "C" wob_parser *wob_parser_create(void) {
+    wob_initialize();
+    try {
+        auto *parser = new wob_parser();
+        parser->smiles = OBConversion::FindFormat("smi");
+        parser->molfile = OBConversion::FindFormat("mol");
+        if (parser->smiles == nullptr || parser->molfile == nullptr) {
+            delete parser;
+            return nullptr;
+        }
+        parser->conversion.SetInFormat(parser->smiles);
+        return parser;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+extern "C" void wob_parser_destroy(wob_parser *parser) { delete parser; }
+
+static wob_status copy_out(wob_parser *p) {
+    OBMol &mol = p->mol;
+    const int n = static_cast<int>(mol.NumAtoms());
+    if (n == 0) {
+        p->message = "no atoms";
+        return WOB_NO_ATOMS;
+    }
+    p->atoms.resize(n);
+    for (int i = 0; i < n; ++i) {
+        OBAtom *atom = mol.GetAtom(i + 1);
+        wob_atom &out = p->atoms[i];
+        out.atomic_number = static_cast<int32_t>(atom->GetAtomicNum());
+        out.formal_charge = atom->GetFormalCharge();
+        out.isotope = static_cast<int32_t>(atom->GetIsotope());
+        out.implicit_h = static_cast<int32_t>(atom->GetImplicitHCount());
+        out.aromatic = atom->IsAromatic() ? 1 : 0;
+        out.spin = static_cast<int32_t>(atom->GetSpinMultiplicity());
+        out.isotope_mass = out.isotope != 0
+            ? OBElements::GetExactMass(static_cast<unsigned>(out.atomic_number), static_cast<unsigned>(out.isotope))
+            : 0.0;
+    }
+    const int m = static_cast<int>(mol.NumBonds());
+    p->bonds.resize(m);
+    for (int i = 0; i < m; ++i) {
+        OBBond *bond = mol.GetBond(i);
+        wob_bond &out = p->bonds[i];
+        out.begin = static_cast<int32_t>(bond->GetBeginAtomIdx()) - 1;
+        out.end = static_cast<int32_t>(bond->GetEndAtomIdx()) - 1;
+        out.order = static_cast<int32_t>(bond->GetBondOrder());
+        out.aromatic = bond->IsAromatic() ? 1 : 0;
+    }
+    p->message.clear();
+    return WOB_OK;
+}
+
+extern "C" wob_status wob_parser_parse(wob_parser *p, wob_format format, const char *text, size_t length) {
+    if (p == nullptr) return WOB_INTERNAL;
+    p->atoms.clear();
+    p->bonds.clear();
+    try {
+        p->mol.Clear();
+        p->buffer.assign(text, length);
+        OBFormat *reader = format == WOB_SMILES ? p->smiles : p->molfile;
+        if (format == WOB_SMILES) p->buffer.push_back('\n');
+        p->input.clear();
+        p->input.str(p->buffer);
+        p->conversion.SetInFormat(reader);
+        p->conversion.SetInStream(&p->input, false);
+        bool ok;
+        if (format == WOB_MOLFILE && is_v3000(text, length)) {
+            std::lock_guard<std::mutex> guard(v3000_mutex);
+            ok = reader->ReadMolecule(&p->mol, &p->conversion);
+        } else {
+            ok = reader->ReadMolecule(&p->mol, &p->conversion);
+        }
+        if (!ok) {
+            p->message = format == WOB_SMILES ? "Open Babel could not parse the SMILES"
+                                              : "Open Babel could not parse the molfile record";
+            return WOB_PARSE_FAILED;
+        }
+        return copy_out(p);
+    } catch (const std::exception &e) {
+        p->message = std::string("Open Babel failed: ") + e.what();
+        return WOB_INTERNAL;
+    } catch (...) {
+        p->message = "Open Babel failed with an unknown exception";
+        return WOB_INTERNAL;
+    }
+}
+
+extern "C" int32_t wob_parser_atom_count(const wob_parser *p) { return static_cast<int32_t>(p->atoms.size()); }
+extern "C" const wob_atom *wob_parser_atoms(const wob_parser *p) { return p->atoms.data(); }
+extern "C" int32_t wob_parser_bond_count(const wob_parser *p) { return static_cast<int32_t>(p->bonds.size()); }
+extern "C" const wob_bond *wob_parser_bonds(const wob_parser *p) { return p->bonds.data(); }
+extern "C" const char *wob_parser_message(const wob_parser *p) { return p->message.c_str(); }
+
+extern "C" const char *wob_element_symbol(int32_t z) {
+    if (z < 0 || z > 118) return "Xx";
+    return OBElements::GetSymbol(static_cast<unsigned>(z));
+}
+
+extern "C" int32_t wob_atomic_number(const char *symbol) {
+    if (symbol == nullptr) return 0;
+    return static_cast<int32_t>(OBElements::GetAtomicNum(symbol));
+}

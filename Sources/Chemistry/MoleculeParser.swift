@@ -1,0 +1,153 @@
+import COpenBabelShim
+
+/// Turns SMILES strings and molfile records into validated `MolecularGraph`s through Open Babel.
+///
+/// One parser per thread: it owns an Open Babel parser (not thread safe) and scratch buffers. It is
+/// `@unchecked Sendable` only so that a pool of parsers can be handed to worker threads; each
+/// instance must be used by one thread at a time, which `ParserPool` guarantees.
+public final class MoleculeParser: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private var syntax = SMILESSyntax()
+
+    public init() throws(MoleculeError) {
+        guard let handle = wob_parser_create() else {
+            throw MoleculeError(.openBabel, "Open Babel's SMILES or MDL format plugin is missing (is libopenbabel7 installed?)")
+        }
+        self.handle = handle
+    }
+
+    deinit { wob_parser_destroy(handle) }
+
+    // MARK: - SMILES
+
+    public func parse(smiles: String) throws(MoleculeError) -> MolecularGraph {
+        var copy = smiles
+        let result: Result<MolecularGraph, MoleculeError> = copy.withUTF8 { buffer in
+            do throws(MoleculeError) { return .success(try parse(smiles: buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    public func parse(smiles: UnsafeBufferPointer<UInt8>) throws(MoleculeError) -> MolecularGraph {
+        try syntax.check(smiles)
+        let status = smiles.withMemoryRebound(to: CChar.self) { chars in
+            wob_parser_parse(handle, WOB_SMILES, chars.baseAddress, chars.count)
+        }
+        try checkStatus(status)
+        return try build(tokens: syntax.atoms)
+    }
+
+    // MARK: - Molfile
+
+    /// Parses one molfile record (header, counts line, atom and bond blocks, up to `M  END`).
+    public func parse(molfile: String) throws(MoleculeError) -> MolecularGraph {
+        var copy = molfile
+        let status = copy.withUTF8 { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                wob_parser_parse(handle, WOB_MOLFILE, chars.baseAddress, chars.count)
+            }
+        }
+        try checkStatus(status)
+        return try build(tokens: nil)
+    }
+
+    private func checkStatus(_ status: wob_status) throws(MoleculeError) {
+        switch status {
+        case WOB_OK: return
+        case WOB_NO_ATOMS: throw MoleculeError(.empty, "the record has no atoms")
+        default: throw MoleculeError(.openBabel, String(cString: wob_parser_message(handle)))
+        }
+    }
+
+    // MARK: - From Open Babel's atoms to a validated graph
+
+    private func build(tokens: [SMILESAtomToken]?) throws(MoleculeError) -> MolecularGraph {
+        let rawAtomCount = Int(wob_parser_atom_count(handle))
+        let rawBondCount = Int(wob_parser_bond_count(handle))
+        guard let rawAtoms = wob_parser_atoms(handle) else { throw MoleculeError(.empty, "the record has no atoms") }
+        let rawBonds = wob_parser_bonds(handle)
+        if let tokens, tokens.count != rawAtomCount {
+            throw MoleculeError(.openBabel, "Open Babel read \(rawAtomCount) atoms where the SMILES has \(tokens.count)")
+        }
+
+        // Hydrogen atoms that RDKit would remove are folded into their neighbour.
+        var rawDegree = [Int32](repeating: 0, count: rawAtomCount)
+        var firstNeighbour = [Int32](repeating: -1, count: rawAtomCount)
+        for b in 0..<rawBondCount {
+            let bond = rawBonds![b]
+            rawDegree[Int(bond.begin)] += 1
+            rawDegree[Int(bond.end)] += 1
+            firstNeighbour[Int(bond.begin)] = bond.end
+            firstNeighbour[Int(bond.end)] = bond.begin
+        }
+        var newIndex = [Int32](repeating: -1, count: rawAtomCount)
+        var folded = [UInt8](repeating: 0, count: rawAtomCount)
+        var kept: Int32 = 0
+        for i in 0..<rawAtomCount {
+            let atom = rawAtoms[i]
+            if atom.atomic_number == 1, atom.isotope == 0, rawDegree[i] == 1,
+               rawAtoms[Int(firstNeighbour[i])].atomic_number != 1 {
+                folded[Int(firstNeighbour[i])] &+= 1
+            } else {
+                newIndex[i] = kept
+                kept += 1
+            }
+        }
+
+        var graph = MolecularGraph()
+        let n = Int(kept)
+        graph.atomicNumbers.reserveCapacity(n)
+        graph.formalCharges.reserveCapacity(n)
+        graph.isotopes.reserveCapacity(n)
+        graph.hydrogenCounts.reserveCapacity(n)
+        graph.deltaMasses.reserveCapacity(n)
+        graph.atomFlags.reserveCapacity(n)
+        var inputAromatic = [Bool](repeating: false, count: n)
+        for i in 0..<rawAtomCount where newIndex[i] >= 0 {
+            let atom = rawAtoms[i]
+            guard atom.atomic_number >= 0, atom.atomic_number < 256, atom.formal_charge > -128, atom.formal_charge < 128 else {
+                throw MoleculeError(.element, "atom \(i + 1) has an unsupported element or charge")
+            }
+            graph.atomicNumbers.append(UInt8(atom.atomic_number))
+            graph.formalCharges.append(Int8(atom.formal_charge))
+            graph.isotopes.append(UInt16(clamping: atom.isotope))
+            graph.hydrogenCounts.append(UInt8(clamping: Int(atom.implicit_h) + Int(folded[i])))
+            var delta: Int8 = 0
+            if atom.isotope != 0 {
+                let mass = atom.isotope_mass > 0 ? atom.isotope_mass : Double(atom.isotope)
+                delta = Int8(clamping: Int(mass - Elements.averageWeight(Int(atom.atomic_number))))
+            }
+            graph.deltaMasses.append(delta)
+            var flags: MolecularGraph.AtomFlags = []
+            if atom.aromatic != 0 { flags.insert(.aromatic) }
+            if atom.spin != 0 { flags.insert(.radical) }
+            if let tokens {
+                let token = tokens[i]
+                if token.chirality == 1 { flags.insert(.chiralAnticlockwise) }
+                if token.chirality == 2 { flags.insert(.chiralClockwise) }
+                inputAromatic[Int(newIndex[i])] = token.aromatic
+            }
+            graph.atomFlags.append(flags)
+        }
+        for b in 0..<rawBondCount {
+            let bond = rawBonds![b]
+            let a = newIndex[Int(bond.begin)], c = newIndex[Int(bond.end)]
+            guard a >= 0, c >= 0 else { continue }
+            guard bond.order >= 1, bond.order <= 4 else {
+                throw MoleculeError(.valence, "bond \(b + 1) has unsupported order \(bond.order)")
+            }
+            graph.bondBegins.append(a)
+            graph.bondEnds.append(c)
+            graph.bondOrders.append(UInt8(bond.order))
+            graph.bondFlags.append(bond.aromatic != 0 ? .aromatic : [])
+        }
+        graph.buildAdjacency()
+        graph.perceiveRingMembership()
+        if tokens != nil { try Perception.checkWrittenAromaticity(&graph, inputAromatic: inputAromatic) }
+        Perception.normalizeLikeRDKit(&graph)
+        Perception.markDativeBonds(&graph)
+        try Perception.checkValences(graph)
+        Perception.assignAromaticity(&graph)
+        return graph
+    }
+}
