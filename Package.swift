@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "winnow", targets: ["winnow"]),
         .library(name: "Chemistry", targets: ["Chemistry"]),
         .library(name: "Fingerprints", targets: ["Fingerprints"]),
+        .library(name: "Screening", targets: ["Screening"]),
     ],
     // MARK: - Dependencies
     dependencies: [
@@ -33,18 +34,20 @@ let package = Package(
             dependencies: ["COpenBabel"],
             linkerSettings: [.linkedLibrary("openbabel"), .linkedLibrary("stdc++")]
         ),
-        .target(name: "Chemistry", dependencies: ["COpenBabelShim", "CZlib"]),
+        .target(name: "Chemistry", dependencies: ["COpenBabelShim"]),
         .target(name: "Fingerprints", dependencies: ["Chemistry"]),
+        .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "CZlib"]),
         .executableTarget(
             name: "winnow",
             dependencies: [
-                "Chemistry", "Fingerprints",
+                "Chemistry", "Fingerprints", "Screening",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // MARK: - Tests
         .testTarget(name: "ChemistryTests", dependencies: ["Chemistry"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry"]),
+        .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Fingerprints", "Chemistry"]),
         .testTarget(name: "WinnowCLITests", dependencies: ["winnow"]),
     ],
     swiftLanguageModes: [.v6],

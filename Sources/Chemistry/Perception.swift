@@ -106,7 +106,8 @@ enum Perception {
         }
     }
 
-    /// Aromaticity as RDKit perceives it. Starts from Open Babel's perception.
+    /// Aromaticity as RDKit perceives it (see MolecularGraph+Aromaticity.swift).
     static func assignAromaticity(_ graph: inout MolecularGraph) {
+        graph.perceiveAromaticity()
     }
 }

@@ -30,15 +30,6 @@ public struct MorganSettings: Sendable, Hashable, Codable {
 public final class MorganGenerator {
     public let settings: MorganSettings
 
-    private var current: [UInt32] = []
-    private var next: [UInt32] = []
-    private var neighbourhoods: [UInt64] = []
-    private var nextNeighbourhoods: [UInt64] = []
-    private var seen: [UInt64] = []
-    private var alive: [Bool] = []
-    private var candidates: [Int32] = []
-    private var candidateInvariants: [UInt32] = []
-    private var pairs: [(Int32, UInt32)] = []
     /// Environment identifiers of the last molecule, in emission order.
     public private(set) var identifiers: [UInt32] = []
 
@@ -92,87 +83,141 @@ public final class MorganGenerator {
 
     // MARK: - Environments
 
+    /// Scratch memory, grown as needed and reused across molecules (raw memory: this loop runs once
+    /// per molecule of a million-compound library, and Swift arrays captured by closures would pay
+    /// for boxing and exclusivity checks on every access).
+    private var scratch = UnsafeMutableRawPointer.allocate(byteCount: 0, alignment: 8)
+    private var scratchBytes = 0
+
+    deinit { scratch.deallocate() }
+
+    private func reserveScratch(_ bytes: Int) {
+        if bytes > scratchBytes {
+            scratch.deallocate()
+            scratchBytes = max(bytes, scratchBytes * 2)
+            scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 8)
+        }
+    }
+
     /// Computes the environment identifiers of `graph` into `identifiers` (layer 0 includes every
-    /// atom, repeats included; later layers only new bond neighbourhoods).
+    /// atom, repeats included; later layers only bond neighbourhoods never seen before).
+    ///
+    /// Per layer L (0 ..< radius), for each live atom in index order: an atom without neighbours
+    /// dies; otherwise its new invariant is `L` combined with its current invariant and the sorted
+    /// (bond invariant, neighbour invariant) pairs, and its bond set grows by its bonds and its
+    /// neighbours' sets. Atoms are then sorted by (bond set as an unsigned integer, invariant, index);
+    /// the first atom with a bond set never emitted before emits its invariant, the others die.
     public func environments(_ graph: MolecularGraph) {
         let n = graph.atomCount
+        let radius = settings.radius
         let words = max(1, (graph.bondCount + 63) / 64)
+        // Layout: sets, nextSets, seen (n*words*radius + 1), keys (u64: max degree),
+        // cur, nxt (u32), bondInvariants (u32), order (i32), live (u8)
+        let setWords = n * words
+        let seenWords = n * words * max(radius, 1)
+        let degreeCap = n + 1
+        let u64Count = 2 * setWords + seenWords + degreeCap
+        let u32Count = 2 * n + graph.bondCount + n
+        reserveScratch(u64Count * 8 + u32Count * 4 + n + 64)
+        let sets0 = scratch.bindMemory(to: UInt64.self, capacity: u64Count)
+        var sets = sets0
+        var nextSets = sets0 + setWords
+        let seenSets = sets0 + 2 * setWords
+        let keys = seenSets + seenWords
+        let u32 = (scratch + u64Count * 8).bindMemory(to: UInt32.self, capacity: u32Count)
+        var cur = u32
+        var nxt = u32 + n
+        let bondInvariants = u32 + 2 * n
+        let order = UnsafeMutableRawPointer(u32 + 2 * n + graph.bondCount).bindMemory(to: Int32.self, capacity: n)
+        let live = (scratch + u64Count * 8 + u32Count * 4).bindMemory(to: UInt8.self, capacity: n)
+
         identifiers.removeAll(keepingCapacity: true)
-        current.removeAll(keepingCapacity: true)
         for i in 0..<n {
             let invariant = Self.atomInvariant(graph, i)
-            current.append(invariant)
+            cur[i] = invariant
             identifiers.append(invariant)
         }
-        guard settings.radius > 0, n > 0 else { return }
-        alive = [Bool](repeating: true, count: n)
-        neighbourhoods = [UInt64](repeating: 0, count: n * words)
-        nextNeighbourhoods = [UInt64](repeating: 0, count: n * words)
-        seen.removeAll(keepingCapacity: true)
-        next = [UInt32](repeating: 0, count: n)
+        guard radius > 0, n > 0 else { return }
+        for b in 0..<graph.bondCount { bondInvariants[b] = Self.bondInvariant(graph, b) }
+        sets.initialize(repeating: 0, count: setWords)
+        live.initialize(repeating: 1, count: n)
+        var seenCount = 0
 
-        for layer in 0..<settings.radius {
-            candidates.removeAll(keepingCapacity: true)
-            for i in 0..<n { next[i] = 0 }
-            for atom in 0..<n where alive[atom] {
-                let start = Int(graph.neighbourOffsets[atom]), end = Int(graph.neighbourOffsets[atom + 1])
-                if start == end { alive[atom] = false; continue }
-                pairs.removeAll(keepingCapacity: true)
-                let base = atom * words
-                for w in 0..<words { nextNeighbourhoods[base + w] = neighbourhoods[base + w] }
-                for k in start..<end {
-                    let other = Int(graph.neighbourAtoms[k]), bond = Int(graph.neighbourBonds[k])
-                    nextNeighbourhoods[base + bond >> 6] |= 1 << UInt64(bond & 63)
-                    let otherBase = other * words
-                    for w in 0..<words { nextNeighbourhoods[base + w] |= neighbourhoods[otherBase + w] }
-                    pairs.append((Int32(bitPattern: Self.bondInvariant(graph, bond)), current[other]))
+        graph.neighbourOffsets.withUnsafeBufferPointer { offsets in
+        graph.neighbourAtoms.withUnsafeBufferPointer { neighbourAtoms in
+        graph.neighbourBonds.withUnsafeBufferPointer { neighbourBonds in
+            for layer in 0..<radius {
+                var candidates = 0
+                nxt.initialize(repeating: 0, count: n)
+                for atom in 0..<n where live[atom] != 0 {
+                    let start = Int(offsets[atom]), end = Int(offsets[atom + 1])
+                    if start == end { live[atom] = 0; continue }
+                    let base = atom * words
+                    for w in 0..<words { nextSets[base + w] = sets[base + w] }
+                    var keyCount = 0
+                    for k in start..<end {
+                        let other = Int(neighbourAtoms[k]), bond = Int(neighbourBonds[k])
+                        nextSets[base + bond >> 6] |= 1 << UInt64(bond & 63)
+                        let otherBase = other * words
+                        for w in 0..<words { nextSets[base + w] |= sets[otherBase + w] }
+                        // (bond invariant, neighbour invariant) as one key that sorts like the pair.
+                        let key = UInt64(bondInvariants[bond]) << 32 | UInt64(cur[other])
+                        var y = keyCount
+                        while y > 0, keys[y - 1] > key { keys[y] = keys[y - 1]; y -= 1 }
+                        keys[y] = key
+                        keyCount += 1
+                    }
+                    var invariant = UInt32(layer)
+                    Self.combine(&invariant, cur[atom])
+                    for x in 0..<keyCount {
+                        let key = keys[x]
+                        Self.combine(&invariant, Self.hashPair(UInt32(truncatingIfNeeded: key >> 32), UInt32(truncatingIfNeeded: key)))
+                    }
+                    nxt[atom] = invariant
+                    // Insert into candidates sorted by (bond set, invariant, atom).
+                    var y = candidates
+                    while y > 0 {
+                        let other = Int(order[y - 1])
+                        let ba = other * words
+                        var greater = false
+                        var decided = false
+                        var w = words - 1
+                        while w >= 0 {
+                            let x = nextSets[ba + w], z = nextSets[base + w]
+                            if x != z { greater = x > z; decided = true; break }
+                            w -= 1
+                        }
+                        if !decided { greater = nxt[other] > invariant }  // equal invariants: index order holds
+                        if !greater { break }
+                        order[y] = order[y - 1]
+                        y -= 1
+                    }
+                    order[y] = Int32(atom)
+                    candidates += 1
                 }
-                pairs.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-                var invariant = UInt32(layer)
-                Self.combine(&invariant, current[atom])
-                for (bondInvariant, neighbour) in pairs {
-                    Self.combine(&invariant, Self.hashPair(UInt32(bitPattern: bondInvariant), neighbour))
+                for c in 0..<candidates {
+                    let atom = Int(order[c])
+                    let base = atom * words
+                    var duplicate = false
+                    var s = 0
+                    while s < seenCount * words {
+                        var equal = true
+                        for w in 0..<words where seenSets[s + w] != nextSets[base + w] { equal = false; break }
+                        if equal { duplicate = true; break }
+                        s += words
+                    }
+                    if duplicate {
+                        live[atom] = 0
+                    } else {
+                        identifiers.append(nxt[atom])
+                        for w in 0..<words { seenSets[seenCount * words + w] = nextSets[base + w] }
+                        seenCount += 1
+                    }
                 }
-                next[atom] = invariant
-                candidates.append(Int32(atom))
+                swap(&cur, &nxt)
+                swap(&sets, &nextSets)
             }
-            // Deduplicate: sort by (bond set as an unsigned integer, invariant, atom) and keep the
-            // first atom of each bond set never emitted before.
-            let nn = nextNeighbourhoods
-            let nextInvariants = next
-            candidates.sort { a, b in
-                let ba = Int(a) * words, bb = Int(b) * words
-                var w = words - 1
-                while w >= 0 {
-                    let x = nn[ba + w], y = nn[bb + w]
-                    if x != y { return x < y }
-                    w -= 1
-                }
-                let ia = nextInvariants[Int(a)], ib = nextInvariants[Int(b)]
-                if ia != ib { return ia < ib }
-                return a < b
-            }
-            for candidate in candidates {
-                let atom = Int(candidate)
-                let base = atom * words
-                var duplicate = false
-                var s = 0
-                while s < seen.count {
-                    var equal = true
-                    for w in 0..<words where seen[s + w] != nextNeighbourhoods[base + w] { equal = false; break }
-                    if equal { duplicate = true; break }
-                    s += words
-                }
-                if duplicate {
-                    alive[atom] = false
-                } else {
-                    identifiers.append(next[atom])
-                    for w in 0..<words { seen.append(nextNeighbourhoods[base + w]) }
-                }
-            }
-            swap(&current, &next)
-            swap(&neighbourhoods, &nextNeighbourhoods)
-        }
+        }}}
     }
 
     // MARK: - Folding

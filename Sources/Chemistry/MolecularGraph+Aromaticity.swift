@@ -1,0 +1,225 @@
+/// RDKit's default aromaticity model, computed over the Kekulé graph. Open Babel's own model differs
+/// for cyclobutenediones (squaric acid amides), tellurophenes and a few fused systems, so Winnow
+/// perceives aromaticity itself. The model (facts from RDKit's documentation and behaviour):
+///
+/// - rings are the smallest set of smallest rings, symmetrised (equal-size alternatives kept);
+/// - each ring atom donates 0, 1 or 2 π electrons depending on its lone pairs, charge and double
+///   bonds; an exocyclic double bond to a more electronegative atom takes its electron away;
+/// - a ring, or a fused combination of up to 6 rings sharing bonds, is aromatic when its electron
+///   count can be 4n + 2 (or is exactly 2 for 3-rings such as the cyclopropenyl cation);
+/// - atoms of aromatic rings become aromatic; bonds become aromatic when they belong to exactly one
+///   ring of an aromatic combination (fusion bonds get marked through their own aromatic rings).
+extension MolecularGraph {
+    enum Donor: UInt8 { case vacant, one, two, any, none }
+
+    /// Current RDKit keeps trying larger fused combinations even when every ring atom is already
+    /// aromatic (it marks the bonds of central rings such as triazolo-thieno-diazepines that way).
+    static var exitWhenAllAtomsDone: Bool { false }
+
+    /// Outer-shell electrons of the elements that can be aromatic in the model.
+    private static func outerElectrons(_ z: Int) -> Int {
+        switch z {
+        case 5, 13: return 3
+        case 6, 14, 32: return 4
+        case 7, 15, 33: return 5
+        case 8, 16, 34, 52: return 6
+        default: return 0
+        }
+    }
+
+    private static func defaultValence(_ z: Int) -> Int {
+        guard z > 0, z < Elements.valences.count else { return -1 }
+        return Elements.valences[z][0]
+    }
+
+    /// RDKit's crude electronegativity order: more outer electrons first, then the lighter element.
+    private static func moreElectronegative(_ a: Int, _ b: Int) -> Bool {
+        let ea = outerElectrons(a) == 0 ? groupElectrons(a) : outerElectrons(a)
+        let eb = outerElectrons(b) == 0 ? groupElectrons(b) : outerElectrons(b)
+        if ea != eb { return ea > eb }
+        return a < b
+    }
+
+    private static func groupElectrons(_ z: Int) -> Int {
+        switch z {
+        case 1, 3, 11, 19, 37, 55: return 1
+        case 4, 12, 20, 38, 56: return 2
+        case 9, 17, 35, 53, 85: return 7
+        case 2, 10, 18, 36, 54, 86: return 8
+        default: return outerElectrons(z)
+        }
+    }
+
+    private func bondSum(_ atom: Int) -> Int {
+        var sum = 0
+        for k in Int(neighbourOffsets[atom])..<Int(neighbourOffsets[atom + 1]) {
+            let b = Int(neighbourBonds[k])
+            if !bondFlags[b].contains(.dative) { sum += Int(bondOrders[b]) }
+        }
+        return sum
+    }
+
+    func donorType(_ atom: Int) -> Donor {
+        let z = Int(atomicNumbers[atom])
+        if z == 0 { return .any }
+        // Electrons available for the π system (RDKit's countAtomElec).
+        let dv = Self.defaultValence(z)
+        if dv <= 1 { return .none }
+        let totalDegree = degree(atom) + Int(hydrogenCounts[atom])
+        if totalDegree > 3 { return .none }
+        let charge = Int(formalCharges[atom])
+        let lonePairElectrons = max(Self.outerElectrons(z) - dv - charge, 0)
+        let radicals = atomFlags[atom].contains(.radical) ? 1 : 0
+        var electrons = (dv - totalDegree) + lonePairElectrons - radicals
+        let unsaturation = bondSum(atom) - degree(atom)
+        if electrons > 1 && unsaturation > 1 { electrons = 1 }
+
+        var exocyclicPartner = -1, cyclicMultiple = false
+        for k in Int(neighbourOffsets[atom])..<Int(neighbourOffsets[atom + 1]) {
+            let b = Int(neighbourBonds[k])
+            guard bondOrders[b] >= 2, !bondFlags[b].contains(.dative) else { continue }
+            if bondFlags[b].contains(.inRing) { cyclicMultiple = true } else if exocyclicPartner < 0 { exocyclicPartner = Int(neighbourAtoms[k]) }
+        }
+        if electrons < 0 { return .none }
+        if electrons == 0 {
+            if exocyclicPartner >= 0 { return .vacant }
+            return cyclicMultiple ? .one : .none
+        }
+        if electrons == 1 {
+            if exocyclicPartner >= 0 {
+                return Self.moreElectronegative(Int(atomicNumbers[exocyclicPartner]), z) ? .vacant : .one
+            }
+            if unsaturation > 0 { return .one }
+            return charge == 1 ? .vacant : .none
+        }
+        if exocyclicPartner >= 0, Self.moreElectronegative(Int(atomicNumbers[exocyclicPartner]), z) { electrons -= 1 }
+        return electrons % 2 == 1 ? .one : .two
+    }
+
+    func isAromaticCandidate(_ atom: Int, donor: Donor) -> Bool {
+        let z = Int(atomicNumbers[atom])
+        if z > 18 && z != 34 && z != 52 { return false }
+        if donor == .none { return false }
+        let dv = Self.defaultValence(z)
+        if dv > 0 {
+            let shifted = Self.defaultValence(z - Int(formalCharges[atom]))
+            if bondSum(atom) + Int(hydrogenCounts[atom]) > shifted { return false }
+        }
+        if atomFlags[atom].contains(.radical) && z != 6 { return false }
+        if bondSum(atom) - degree(atom) > 1 {
+            var multiple = 0
+            for k in Int(neighbourOffsets[atom])..<Int(neighbourOffsets[atom + 1]) where bondOrders[Int(neighbourBonds[k])] >= 2 {
+                multiple += 1
+            }
+            if multiple > 1 { return false }
+        }
+        return true
+    }
+
+    /// Replaces the aromatic flags with RDKit's perception.
+    mutating func perceiveAromaticity() {
+        for i in 0..<atomCount { atomFlags[i].remove(.aromatic) }
+        for b in 0..<bondCount { bondFlags[b].remove(.aromatic) }
+        guard atomFlags.contains(where: { $0.contains(.inRing) }) else { return }
+        let rings = smallestRings()
+        guard !rings.isEmpty else { return }
+
+        var donors = [Donor](repeating: .none, count: atomCount)
+        var candidate = [Bool](repeating: false, count: atomCount)
+        for i in 0..<atomCount where atomFlags[i].contains(.inRing) {
+            donors[i] = donorType(i)
+            candidate[i] = isAromaticCandidate(i, donor: donors[i])
+        }
+        let candidateRings = rings.filter { ring in
+            ring.atoms.allSatisfy { candidate[$0] } && ring.atoms.contains { atomicNumbers[$0] != 0 }
+        }
+        guard !candidateRings.isEmpty else { return }
+        let r = candidateRings.count
+        // Rings are neighbours when they share a bond; rings above 24 atoms take no part in fusion.
+        var neighbours = [[Int]](repeating: [], count: r)
+        for a in 0..<r where candidateRings[a].atoms.count <= 24 {
+            for b in (a + 1)..<max(a + 1, r) where candidateRings[b].atoms.count <= 24 {
+                if !Set(candidateRings[a].bonds).isDisjoint(with: candidateRings[b].bonds) {
+                    neighbours[a].append(b); neighbours[b].append(a)
+                }
+            }
+        }
+        let allRingAtoms = Set(candidateRings.flatMap { $0.atoms })
+        var assigned = [Bool](repeating: false, count: r)
+        for start in 0..<r where !assigned[start] {
+            // The fused system containing `start` (rings connected through shared bonds).
+            var system: [Int] = []
+            var stack = [start]
+            assigned[start] = true
+            while let ring = stack.popLast() {
+                system.append(ring)
+                for next in neighbours[ring] where !assigned[next] { assigned[next] = true; stack.append(next) }
+            }
+            system.sort()
+            var done = Set<Int>()
+            let limit = min(system.count, 6)
+            var size = 1
+            while size <= limit && (done.count != allRingAtoms.count || !Self.exitWhenAllAtomsDone) {
+                forEachCombination(count: system.count, size: size) { combination in
+                    let chosen = combination.map { system[$0] }
+                    if size > 1 && !isConnected(chosen, neighbours) { return }
+                    var bondUses: [Int: Int] = [:]
+                    for ring in chosen { for bond in candidateRings[ring].bonds { bondUses[bond, default: 0] += 1 } }
+                    // Electrons are counted on the perimeter only: an atom buried inside the fused
+                    // combination (all its bonds there are fusion bonds) contributes nothing.
+                    var atoms = Set<Int>()
+                    for (bond, uses) in bondUses where uses == 1 {
+                        atoms.insert(Int(bondBegins[bond])); atoms.insert(Int(bondEnds[bond]))
+                    }
+                    var low = 0, high = 0
+                    for atom in atoms {
+                        switch donors[atom] {
+                        case .any: high += 2
+                        case .one: low += 1; high += 1
+                        case .two: low += 2; high += 2
+                        case .vacant, .none: break
+                        }
+                    }
+                    var aromatic = false
+                    if high >= 6 {
+                        var e = low
+                        while e <= high { if (e - 2) % 4 == 0 { aromatic = true; break }; e += 1 }
+                    } else if high == 2 {
+                        aromatic = true
+                    }
+                    guard aromatic else { return }
+                    for ring in chosen {
+                        for atom in candidateRings[ring].atoms { atomFlags[atom].insert(.aromatic); done.insert(atom) }
+                    }
+                    for (bond, uses) in bondUses where uses == 1 { bondFlags[bond].insert(.aromatic) }
+                }
+                size += 1
+            }
+        }
+    }
+
+    private func isConnected(_ rings: [Int], _ neighbours: [[Int]]) -> Bool {
+        var seen: Set<Int> = [rings[0]]
+        var stack = [rings[0]]
+        let members = Set(rings)
+        while let ring = stack.popLast() {
+            for next in neighbours[ring] where members.contains(next) && !seen.contains(next) {
+                seen.insert(next); stack.append(next)
+            }
+        }
+        return seen.count == rings.count
+    }
+
+    private func forEachCombination(count: Int, size: Int, _ body: ([Int]) -> Void) {
+        guard size <= count else { return }
+        var combination = Array(0..<size)
+        while true {
+            body(combination)
+            var i = size - 1
+            while i >= 0 && combination[i] == count - size + i { i -= 1 }
+            if i < 0 { return }
+            combination[i] += 1
+            for j in (i + 1)..<size { combination[j] = combination[j - 1] + 1 }
+        }
+    }
+}

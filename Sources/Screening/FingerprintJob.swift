@@ -1,0 +1,227 @@
+import Chemistry
+import Fingerprints
+import Foundation
+
+/// What came of one run over a library.
+public struct RunSummary: Sendable, Equatable {
+    public var read = 0
+    public var written = 0
+    public var rejected = 0
+    public var seconds = 0.0
+    public var rate: Double { seconds > 0 ? Double(read) / seconds : 0 }
+}
+
+/// Parsers and fingerprint generators, one of each per worker.
+public final class WorkerState: @unchecked Sendable {
+    // @unchecked: worker w only ever touches parsers[w] / generators[w] (see WorkerPool).
+    public let parsers: [MoleculeParser]
+    public let generators: [MorganGenerator]
+    public init(workers: Int, settings: MorganSettings) throws(MoleculeError) {
+        var parsers: [MoleculeParser] = []
+        for _ in 0..<workers { parsers.append(try MoleculeParser()) }
+        self.parsers = parsers
+        generators = (0..<workers).map { _ in MorganGenerator(settings: settings) }
+    }
+}
+
+extension RecordBatch {
+    /// Parses record `i` into a graph, or says why it was rejected.
+    public func molecule(_ i: Int, parser: MoleculeParser) -> Result<MolecularGraph, MoleculeError> {
+        if let problem = readErrors[i] { return .failure(MoleculeError(.empty, problem)) }
+        do throws(MoleculeError) {
+            switch kind {
+            case .smiles:
+                let range = ranges[i]
+                let graph = try bytes.withUnsafeBufferPointer { (all) throws(MoleculeError) -> MolecularGraph in
+                    try parser.parse(smiles: UnsafeBufferPointer(rebasing: all[range]))
+                }
+                return .success(graph)
+            case .molfile:
+                return .success(try parser.parse(molfile: text(i)))
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The input as it should appear in an errors file.
+    public func appendInputField(_ i: Int, to out: inout [UInt8]) {
+        switch kind {
+        case .smiles: appendEscapedField(bytes[ranges[i]], to: &out)
+        case .molfile: out.append(contentsOf: "SDF record starting at line \(startLines[i])".utf8)
+        }
+    }
+
+    /// `record<TAB>id<TAB>input<TAB>reason` line for a rejected record.
+    public func appendErrorLine(_ i: Int, reason: String, to out: inout [UInt8]) {
+        out.append(contentsOf: String(firstRecord + i).utf8)
+        out.append(9)
+        appendEscapedField(ids[i].utf8, to: &out)
+        out.append(9)
+        appendInputField(i, to: &out)
+        out.append(9)
+        appendEscapedField(reason.utf8, to: &out, limit: 400)
+        out.append(10)
+    }
+}
+
+/// Buffered output to a file or standard output.
+public final class OutputFile {
+    private let handle: UnsafeMutablePointer<FILE>
+    private let closeAtEnd: Bool
+    public let path: String
+
+    public init(path: String?) throws(InputError) {
+        if let path, path != "-" {
+            guard let handle = fopen(path, "wb") else {
+                throw InputError("\(path): cannot create the file (\(String(cString: strerror(errno))))")
+            }
+            self.handle = handle
+            closeAtEnd = true
+            self.path = path
+        } else {
+            guard let handle = fdopen(dup(STDOUT_FILENO), "wb") else { throw InputError("cannot write to standard output") }
+            self.handle = handle
+            closeAtEnd = true
+            self.path = "standard output"
+        }
+        setvbuf(handle, nil, _IOFBF, 1 << 20)
+    }
+
+    public func write(_ bytes: [UInt8]) throws(InputError) {
+        guard !bytes.isEmpty else { return }
+        let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, handle) }
+        if written != bytes.count { throw InputError("\(path): write failed (\(String(cString: strerror(errno))))") }
+    }
+
+    public func write(_ text: String) throws(InputError) { try write(Array(text.utf8)) }
+
+    public func close() throws(InputError) {
+        if fflush(handle) != 0 { throw InputError("\(path): write failed (\(String(cString: strerror(errno))))") }
+        if closeAtEnd { fclose(handle) }
+    }
+}
+
+/// Progress on standard error: a line rewritten in place on a terminal, one line every 10 s otherwise.
+public final class ProgressLine {
+    private let label: String
+    private let start = Date()
+    private var last = Date()
+    private let interactive = isatty(STDERR_FILENO) != 0
+    private var shown = false
+
+    public init(label: String) { self.label = label }
+
+    public var elapsed: Double { Date().timeIntervalSince(start) }
+
+    public func update(done: Int, total: Int? = nil) {
+        let now = Date()
+        guard now.timeIntervalSince(last) >= (interactive ? 0.5 : 10) else { return }
+        last = now
+        let seconds = now.timeIntervalSince(start)
+        let rate = seconds > 0 ? Double(done) / seconds : 0
+        var text = "\(label): \(done) molecules, \(Int(rate)) /s"
+        if let total, total > done, rate > 0 { text += ", about \(Int(Double(total - done) / rate)) s left" }
+        if interactive { FileHandle.standardError.write(Data(("\r" + text + "\u{1B}[K").utf8)); shown = true }
+        else { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    }
+
+    public func finish() {
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+/// `winnow fingerprint`: library in, FPS (or count TSV) out, in input order, on N threads.
+public struct FingerprintJob {
+    public var input: String
+    public var format: LibraryFormat?
+    public var smilesColumn: String?
+    public var idColumn: String?
+    public var output: String?
+    public var errorsPath: String?
+    public var settings = MorganSettings()
+    public var counts = false
+    public var threads = 1
+    public var batchSize = 256
+    public var showProgress = true
+
+    public init(input: String) { self.input = input }
+
+    public func run() throws -> RunSummary {
+        let reader = try LibraryReader(path: input, format: format, smilesColumn: smilesColumn, idColumn: idColumn)
+        let out = try OutputFile(path: output)
+        let errors = try errorsPath.map { (p) throws(InputError) in try OutputFile(path: p) }
+        try errors?.write("record\tid\tinput\treason\n")
+        if counts {
+            try out.write("#Winnow-counts\n#type=\(settings.typeString)\n#software=\(FPSFormat.softwareName)\n#source=\(input)\n")
+        } else {
+            try out.write(FPSFormat.header(settings: settings, source: input))
+        }
+        let pool = WorkerPool(threads: threads)
+        defer { pool.shutdown() }
+        let state = try WorkerState(workers: pool.threads, settings: settings)
+        let progress = ProgressLine(label: "fingerprint")
+        var summary = RunSummary()
+        let chunksPerRound = pool.threads * 8
+        let settings = self.settings, counts = self.counts
+        while true {
+            var batches: [RecordBatch] = []
+            for _ in 0..<chunksPerRound {
+                guard let batch = try reader.nextBatch(size: batchSize) else { break }
+                batches.append(batch)
+            }
+            if batches.isEmpty { break }
+            let slots = Slots<(out: [UInt8], err: [UInt8], written: Int, rejected: Int)>(count: batches.count)
+            let round = batches
+            pool.run(count: round.count) { index, worker in
+                let batch = round[index]
+                let parser = state.parsers[worker], generator = state.generators[worker]
+                var out: [UInt8] = []
+                out.reserveCapacity(batch.count * (counts ? 200 : settings.size / 4 + 24))
+                var err: [UInt8] = []
+                var written = 0, rejected = 0
+                var words: [UInt64] = []
+                for i in 0..<batch.count {
+                    switch batch.molecule(i, parser: parser) {
+                    case .success(let graph):
+                        if counts {
+                            out.append(contentsOf: batch.ids[i].utf8)
+                            out.append(9)
+                            var first = true
+                            for (bit, count) in generator.counts(graph) {
+                                if !first { out.append(44) }
+                                first = false
+                                out.append(contentsOf: "\(bit):\(count)".utf8)
+                            }
+                        } else {
+                            generator.bits(graph, into: &words)
+                            FPSFormat.appendHex(words, sizeInBits: settings.size, to: &out)
+                            out.append(9)
+                            out.append(contentsOf: batch.ids[i].utf8)
+                        }
+                        out.append(10)
+                        written += 1
+                    case .failure(let error):
+                        batch.appendErrorLine(i, reason: error.message, to: &err)
+                        rejected += 1
+                    }
+                }
+                slots[index] = (out, err, written, rejected)
+            }
+            for index in 0..<round.count {
+                guard let result = slots[index] else { continue }
+                try out.write(result.out)
+                try errors?.write(result.err)
+                summary.read += round[index].count
+                summary.written += result.written
+                summary.rejected += result.rejected
+            }
+            if showProgress { progress.update(done: summary.read) }
+        }
+        progress.finish()
+        try out.close()
+        try errors?.close()
+        summary.seconds = progress.elapsed
+        return summary
+    }
+}

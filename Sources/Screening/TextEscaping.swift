@@ -1,0 +1,21 @@
+/// Makes an input record safe for one TSV field: tabs, line breaks, control and non-ASCII bytes
+/// become `\t`, `\n`, `\r`, `\xNN`, so an errors file always has four fields per line.
+public func appendEscapedField<C: Collection>(_ bytes: C, to out: inout [UInt8], limit: Int = 200) where C.Element == UInt8 {
+    let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+    var written = 0
+    for c in bytes {
+        if written >= limit { out.append(contentsOf: "...".utf8); return }
+        switch c {
+        case 9: out.append(contentsOf: "\\t".utf8)
+        case 10: out.append(contentsOf: "\\n".utf8)
+        case 13: out.append(contentsOf: "\\r".utf8)
+        case 92: out.append(contentsOf: "\\\\".utf8)
+        case 0x20..<0x7F: out.append(c)
+        default:
+            out.append(contentsOf: "\\x".utf8)
+            out.append(hex[Int(c >> 4)])
+            out.append(hex[Int(c & 15)])
+        }
+        written += 1
+    }
+}

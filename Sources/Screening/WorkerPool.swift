@@ -1,0 +1,98 @@
+import Foundation
+
+/// A fixed set of threads that run an indexed loop together; the calling thread takes part as
+/// worker 0, so `threads: 1` runs everything inline. Worker indices are stable, which lets each
+/// worker own a non-thread-safe Open Babel parser.
+///
+/// `@unchecked Sendable`: the job fields are written only by `run` while every worker is parked on
+/// its semaphore, and read by workers only between the start and done signals, so access never
+/// overlaps; the shared index counter is protected by a lock.
+public final class WorkerPool: @unchecked Sendable {
+    public let threads: Int
+    private var job: (@Sendable (_ index: Int, _ worker: Int) -> Void)?
+    private var jobCount = 0
+    private var nextIndex = 0
+    private let lock = NSLock()
+    private var starts: [DispatchSemaphore] = []
+    private let done = DispatchSemaphore(value: 0)
+    private var shuttingDown = false
+    private var workers: [Thread] = []
+
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+        for w in 1..<self.threads {
+            let start = DispatchSemaphore(value: 0)
+            starts.append(start)
+            let thread = Thread { [unowned self] in self.workerLoop(worker: w, start: start) }
+            thread.stackSize = 8 << 20
+            thread.start()
+            workers.append(thread)
+        }
+    }
+
+    deinit {
+        shuttingDown = true
+        for start in starts { start.signal() }
+    }
+
+    /// Shuts the threads down; call when done (also happens at deinit).
+    public func shutdown() {
+        lock.lock(); shuttingDown = true; lock.unlock()
+        for start in starts { start.signal() }
+        starts.removeAll()
+    }
+
+    private func take() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard nextIndex < jobCount else { return nil }
+        nextIndex += 1
+        return nextIndex - 1
+    }
+
+    private func workerLoop(worker: Int, start: DispatchSemaphore) {
+        while true {
+            start.wait()
+            lock.lock()
+            let stop = shuttingDown
+            let body = job
+            lock.unlock()
+            if stop { return }
+            if let body { while let i = take() { body(i, worker) } }
+            done.signal()
+        }
+    }
+
+    /// Runs `body(index, worker)` for every index in `0..<count`, spread over the threads; returns
+    /// when all are finished.
+    public func run(count: Int, _ body: @escaping @Sendable (_ index: Int, _ worker: Int) -> Void) {
+        lock.lock()
+        job = body
+        jobCount = count
+        nextIndex = 0
+        lock.unlock()
+        for start in starts { start.signal() }
+        while let i = take() { body(i, 0) }
+        for _ in starts { done.wait() }
+        lock.lock(); job = nil; lock.unlock()
+    }
+}
+
+/// Per-index result slots written by workers: each slot is written by exactly one worker and read
+/// only after `WorkerPool.run` returns, hence `@unchecked Sendable`. Raw storage (not a Swift array
+/// property) so that concurrent writes to different slots do not trip exclusivity checking.
+public final class Slots<T>: @unchecked Sendable {
+    private let storage: UnsafeMutableBufferPointer<T?>
+    public init(count: Int) {
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: nil)
+    }
+    deinit {
+        storage.baseAddress?.deinitialize(count: storage.count)
+        storage.deallocate()
+    }
+    public subscript(i: Int) -> T? {
+        get { storage[i] }
+        set { storage[i] = newValue }
+    }
+    public var count: Int { storage.count }
+}

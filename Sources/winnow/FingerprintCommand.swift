@@ -1,0 +1,74 @@
+import ArgumentParser
+import Fingerprints
+import Foundation
+import Screening
+
+struct FingerprintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fingerprint",
+        abstract: "Compute RDKit-compatible Morgan fingerprints of a library (FPS, or counts as TSV).",
+        discussion: """
+        Bits are written in chemfp's FPS format (hex<TAB>id). Records that cannot be read go to the
+        errors file as record<TAB>id<TAB>input<TAB>reason; the run goes on. Output order is input
+        order at any thread count.
+
+        Example: winnow fingerprint libraries/moses_sample_10k.smi -o sample.fps --errors rejected.tsv
+        """
+    )
+
+    @Argument(help: "Library file (.smi, .csv, .tsv, .sdf, optionally .gz), or '-' for standard input.")
+    var input: String
+
+    @OptionGroup var inputOptions: InputOptions
+
+    @Option(name: .shortAndLong, help: "Output file (default: standard output).")
+    var output: String?
+
+    @Option(help: "Morgan radius.")
+    var radius: Int = 2
+
+    @Option(help: "Fingerprint size in bits.")
+    var bits: Int = 2048
+
+    @Flag(help: "Write count fingerprints (id<TAB>bit:count,...) instead of FPS bits.")
+    var counts = false
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Write rejected records here (record, id, input, reason).")
+    var errors: String?
+
+    @Flag(help: "No progress line.")
+    var quiet = false
+
+    func validate() throws {
+        guard (0...8).contains(radius) else { throw ValidationError("--radius must be between 0 and 8") }
+        guard bits >= 8, bits <= 1 << 20, bits % 8 == 0 else {
+            throw ValidationError("--bits must be a multiple of 8 between 8 and 1048576")
+        }
+        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
+    }
+
+    func run() throws {
+        var job = FingerprintJob(input: input)
+        job.format = inputOptions.libraryFormat
+        job.smilesColumn = inputOptions.smilesColumn
+        job.idColumn = inputOptions.idColumn
+        job.output = output
+        job.errorsPath = errors
+        job.settings = MorganSettings(radius: radius, size: bits)
+        job.counts = counts
+        job.threads = threads ?? defaultThreadCount()
+        job.showProgress = !quiet
+        do {
+            let summary = try job.run()
+            printToStandardError(String(
+                format: "winnow fingerprint: read %d, written %d, rejected %d in %.2f s (%.0f molecules/s)",
+                summary.read, summary.written, summary.rejected, summary.seconds, summary.rate))
+        } catch let error as InputError {
+            printToStandardError("winnow fingerprint: error: \(error.message)")
+            throw ExitCode(2)
+        }
+    }
+}

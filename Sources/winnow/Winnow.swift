@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Winnow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "winnow",
+        abstract: "Virtual screening: read compound libraries, fingerprint them, rank hits.",
+        version: "0.1.0",
+        subcommands: [FingerprintCommand.self, InspectCommand.self]
+    )
+}
