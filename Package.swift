@@ -45,10 +45,11 @@ let package = Package(
             ]
         ),
         // MARK: - Tests
-        .testTarget(name: "ChemistryTests", dependencies: ["Chemistry"]),
-        .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry"]),
-        .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Fingerprints", "Chemistry"]),
-        .testTarget(name: "WinnowCLITests", dependencies: ["winnow"]),
+        .target(name: "WinnowTestSupport", path: "Tests/WinnowTestSupport"),
+        .testTarget(name: "ChemistryTests", dependencies: ["Chemistry", "Screening", "WinnowTestSupport"]),
+        .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "Screening", "WinnowTestSupport"]),
+        .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Fingerprints", "Chemistry", "WinnowTestSupport"]),
+        .testTarget(name: "WinnowCLITests", dependencies: ["winnow", "WinnowTestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -34,6 +34,13 @@ public struct SMILESSyntax: Sendable {
         return "byte 0x" + String(c, radix: 16, uppercase: true)
     }
 
+    /// Printable characters that may appear in a SMILES string.
+    private static let alphabet: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789[]()=#$:/\\.%+-@*".utf8 { table[Int(c)] = true }
+        return table
+    }()
+
     private static let aromaticBracketSymbols: Set<String> = ["b", "c", "n", "o", "p", "s", "se", "te", "as", "si"]
 
     /// Checks `smiles` and fills `atoms`. Throws the first problem found.
@@ -56,6 +63,9 @@ public struct SMILESSyntax: Sendable {
             }
             if c == UInt8(ascii: " ") {
                 throw MoleculeError(.syntax, "space inside SMILES at position \(i + 1)")
+            }
+            if !Self.alphabet[Int(c)] {
+                throw MoleculeError(.bytes, "character \(Self.describe(c)) at position \(i + 1) is not used in SMILES")
             }
         }
         if n == 0 { throw MoleculeError(.empty, "empty SMILES") }

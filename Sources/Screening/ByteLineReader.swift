@@ -66,7 +66,7 @@ public final class ByteLineReader {
         if read == 0 {
             var code: Int32 = 0
             _ = gzerror(file, &code)
-            if code != Z_OK && code != Z_BUF_ERROR {
+            if code != Z_OK {
                 throw InputError("\(path): the gzip data is damaged or truncated")
             }
             finished = true
