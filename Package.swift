@@ -36,7 +36,7 @@ let package = Package(
         ),
         .target(name: "Chemistry", dependencies: ["COpenBabelShim"]),
         .target(name: "Fingerprints", dependencies: ["Chemistry"]),
-        .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "CZlib"]),
+        .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "CZlib", "COpenBabelShim"]),
         .executableTarget(
             name: "winnow",
             dependencies: [

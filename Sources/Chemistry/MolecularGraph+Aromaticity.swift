@@ -12,9 +12,6 @@
 extension MolecularGraph {
     enum Donor: UInt8 { case vacant, one, two, any, none }
 
-    /// Current RDKit keeps trying larger fused combinations even when every ring atom is already
-    /// aromatic (it marks the bonds of central rings such as triazolo-thieno-diazepines that way).
-    static var exitWhenAllAtomsDone: Bool { false }
 
     /// Outer-shell electrons of the elements that can be aromatic in the model.
     private static func outerElectrons(_ z: Int) -> Int {
@@ -121,31 +118,48 @@ extension MolecularGraph {
         for i in 0..<atomCount { atomFlags[i].remove(.aromatic) }
         for b in 0..<bondCount { bondFlags[b].remove(.aromatic) }
         guard atomFlags.contains(where: { $0.contains(.inRing) }) else { return }
-        let rings = smallestRings()
-        guard !rings.isEmpty else { return }
 
         var donors = [Donor](repeating: .none, count: atomCount)
         var candidate = [Bool](repeating: false, count: atomCount)
+        var anyCandidate = false
         for i in 0..<atomCount where atomFlags[i].contains(.inRing) {
             donors[i] = donorType(i)
             candidate[i] = isAromaticCandidate(i, donor: donors[i])
+            anyCandidate = anyCandidate || candidate[i]
         }
-        let candidateRings = rings.filter { ring in
-            ring.atoms.allSatisfy { candidate[$0] } && ring.atoms.contains { atomicNumbers[$0] != 0 }
+        guard anyCandidate else { return }
+        let rings = ringSet()
+        let aw = rings.atomWords, bw = rings.bondWords
+        // Candidate rings: every atom a candidate, not all dummies.
+        var chosenRings: [Int] = []
+        for r in 0..<rings.count {
+            var all = true, real = false
+            for w in 0..<aw {
+                var bits = rings.atomBits[r * aw + w]
+                while bits != 0 {
+                    let atom = w * 64 + bits.trailingZeroBitCount
+                    bits &= bits - 1
+                    if !candidate[atom] { all = false; break }
+                    if atomicNumbers[atom] != 0 { real = true }
+                }
+                if !all { break }
+            }
+            if all && real { chosenRings.append(r) }
         }
-        guard !candidateRings.isEmpty else { return }
-        let r = candidateRings.count
+        let r = chosenRings.count
+        guard r > 0 else { return }
         // Rings are neighbours when they share a bond; rings above 24 atoms take no part in fusion.
         var neighbours = [[Int]](repeating: [], count: r)
-        for a in 0..<r where candidateRings[a].atoms.count <= 24 {
-            for b in (a + 1)..<max(a + 1, r) where candidateRings[b].atoms.count <= 24 {
-                if !Set(candidateRings[a].bonds).isDisjoint(with: candidateRings[b].bonds) {
-                    neighbours[a].append(b); neighbours[b].append(a)
-                }
+        for a in 0..<r where rings.sizes[chosenRings[a]] <= 24 {
+            for b in (a + 1)..<max(a + 1, r) where rings.sizes[chosenRings[b]] <= 24 {
+                var shared = false
+                for w in 0..<bw where rings.bondBits[chosenRings[a] * bw + w] & rings.bondBits[chosenRings[b] * bw + w] != 0 { shared = true; break }
+                if shared { neighbours[a].append(b); neighbours[b].append(a) }
             }
         }
-        let allRingAtoms = Set(candidateRings.flatMap { $0.atoms })
         var assigned = [Bool](repeating: false, count: r)
+        var once = [UInt64](repeating: 0, count: bw)
+        var twice = [UInt64](repeating: 0, count: bw)
         for start in 0..<r where !assigned[start] {
             // The fused system containing `start` (rings connected through shared bonds).
             var system: [Int] = []
@@ -156,28 +170,46 @@ extension MolecularGraph {
                 for next in neighbours[ring] where !assigned[next] { assigned[next] = true; stack.append(next) }
             }
             system.sort()
-            var done = Set<Int>()
             let limit = min(system.count, 6)
-            var size = 1
-            while size <= limit && (done.count != allRingAtoms.count || !Self.exitWhenAllAtomsDone) {
+            for size in 1...limit {
                 forEachCombination(count: system.count, size: size) { combination in
-                    let chosen = combination.map { system[$0] }
-                    if size > 1 && !isConnected(chosen, neighbours) { return }
-                    var bondUses: [Int: Int] = [:]
-                    for ring in chosen { for bond in candidateRings[ring].bonds { bondUses[bond, default: 0] += 1 } }
+                    if size > 1 && !isConnected(combination.map { system[$0] }, neighbours) { return }
+                    // Bonds used once are the perimeter of the combination.
+                    for w in 0..<bw { once[w] = 0; twice[w] = 0 }
+                    for index in combination {
+                        let ring = chosenRings[system[index]]
+                        for w in 0..<bw {
+                            let bits = rings.bondBits[ring * bw + w]
+                            twice[w] |= once[w] & bits
+                            once[w] ^= bits
+                        }
+                    }
+                    for w in 0..<bw { once[w] &= ~twice[w] }
                     // Electrons are counted on the perimeter only: an atom buried inside the fused
                     // combination (all its bonds there are fusion bonds) contributes nothing.
-                    var atoms = Set<Int>()
-                    for (bond, uses) in bondUses where uses == 1 {
-                        atoms.insert(Int(bondBegins[bond])); atoms.insert(Int(bondEnds[bond]))
+                    var perimeter = [UInt64](repeating: 0, count: aw)
+                    for w in 0..<bw {
+                        var bits = once[w]
+                        while bits != 0 {
+                            let bond = w * 64 + bits.trailingZeroBitCount
+                            bits &= bits - 1
+                            let a = Int(bondBegins[bond]), c = Int(bondEnds[bond])
+                            perimeter[a >> 6] |= 1 << UInt64(a & 63)
+                            perimeter[c >> 6] |= 1 << UInt64(c & 63)
+                        }
                     }
                     var low = 0, high = 0
-                    for atom in atoms {
-                        switch donors[atom] {
-                        case .any: high += 2
-                        case .one: low += 1; high += 1
-                        case .two: low += 2; high += 2
-                        case .vacant, .none: break
+                    for w in 0..<aw {
+                        var bits = perimeter[w]
+                        while bits != 0 {
+                            let atom = w * 64 + bits.trailingZeroBitCount
+                            bits &= bits - 1
+                            switch donors[atom] {
+                            case .any: high += 2
+                            case .one: low += 1; high += 1
+                            case .two: low += 2; high += 2
+                            case .vacant, .none: break
+                            }
                         }
                     }
                     var aromatic = false
@@ -188,12 +220,24 @@ extension MolecularGraph {
                         aromatic = true
                     }
                     guard aromatic else { return }
-                    for ring in chosen {
-                        for atom in candidateRings[ring].atoms { atomFlags[atom].insert(.aromatic); done.insert(atom) }
+                    for index in combination {
+                        let ring = chosenRings[system[index]]
+                        for w in 0..<aw {
+                            var bits = rings.atomBits[ring * aw + w]
+                            while bits != 0 {
+                                atomFlags[w * 64 + bits.trailingZeroBitCount].insert(.aromatic)
+                                bits &= bits - 1
+                            }
+                        }
                     }
-                    for (bond, uses) in bondUses where uses == 1 { bondFlags[bond].insert(.aromatic) }
+                    for w in 0..<bw {
+                        var bits = once[w]
+                        while bits != 0 {
+                            bondFlags[w * 64 + bits.trailingZeroBitCount].insert(.aromatic)
+                            bits &= bits - 1
+                        }
+                    }
                 }
-                size += 1
             }
         }
     }

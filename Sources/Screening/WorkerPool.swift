@@ -1,4 +1,8 @@
+import COpenBabelShim
 import Foundation
+
+/// Per-batch output buffers are a few hundred KiB; keep glibc from mapping and unmapping them.
+public func tuneAllocatorForBatches() { wob_tune_allocator() }
 
 /// A fixed set of threads that run an indexed loop together; the calling thread takes part as
 /// worker 0, so `threads: 1` runs everything inline. Worker indices are stable, which lets each

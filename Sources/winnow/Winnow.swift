@@ -1,4 +1,5 @@
 import ArgumentParser
+import Screening
 
 @main
 struct Winnow: ParsableCommand {
@@ -8,4 +9,14 @@ struct Winnow: ParsableCommand {
         version: "0.1.0",
         subcommands: [FingerprintCommand.self, InspectCommand.self]
     )
+
+    static func main() {
+        tuneAllocatorForBatches()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
