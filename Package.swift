@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "winnow", targets: ["winnow"]),
         .library(name: "Chemistry", targets: ["Chemistry"]),
         .library(name: "Fingerprints", targets: ["Fingerprints"]),
+        .library(name: "Learning", targets: ["Learning"]),
         .library(name: "Screening", targets: ["Screening"]),
     ],
     // MARK: - Dependencies
@@ -25,6 +26,11 @@ let package = Package(
             providers: [.apt(["libopenbabel-dev"])]
         ),
         .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
@@ -36,11 +42,12 @@ let package = Package(
         ),
         .target(name: "Chemistry", dependencies: ["COpenBabelShim"]),
         .target(name: "Fingerprints", dependencies: ["Chemistry"]),
+        .target(name: "Learning", dependencies: ["CBLAS", "Chemistry", "Fingerprints"]),
         .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "CZlib", "COpenBabelShim"]),
         .executableTarget(
             name: "winnow",
             dependencies: [
-                "Chemistry", "Fingerprints", "Screening",
+                "Chemistry", "Fingerprints", "Learning", "Screening",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +55,7 @@ let package = Package(
         .target(name: "WinnowTestSupport", path: "Tests/WinnowTestSupport"),
         .testTarget(name: "ChemistryTests", dependencies: ["Chemistry", "Screening", "WinnowTestSupport"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "Screening", "WinnowTestSupport"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Chemistry", "Fingerprints", "WinnowTestSupport"]),
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Fingerprints", "Chemistry", "WinnowTestSupport"]),
         .testTarget(name: "WinnowCLITests", dependencies: ["winnow", "WinnowTestSupport"]),
     ],
