@@ -9,6 +9,7 @@ public struct RunSummary: Sendable, Equatable {
     public var rejected = 0
     public var seconds = 0.0
     public var rate: Double { seconds > 0 ? Double(read) / seconds : 0 }
+    public init() {}
 }
 
 /// Parsers and fingerprint generators, one of each per worker.

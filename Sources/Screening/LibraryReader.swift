@@ -128,7 +128,7 @@ public final class LibraryReader {
     // MARK: - CSV / TSV with a header row
 
     /// Splits one delimited line, honouring double quotes ("" inside quotes is a quote).
-    static func splitFields(_ line: UnsafeBufferPointer<UInt8>, separator: UInt8) -> (fields: [String], unterminated: Bool) {
+    public static func splitFields(_ line: UnsafeBufferPointer<UInt8>, separator: UInt8) -> (fields: [String], unterminated: Bool) {
         var fields: [String] = []
         var field: [UInt8] = []
         var inQuotes = false

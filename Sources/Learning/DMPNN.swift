@@ -1,0 +1,189 @@
+/// Directed message-passing neural network (Chemprop's D-MPNN).
+///
+/// Shapes: E directed bonds, N atoms, B molecules, H hidden.
+/// - input: `Z0 = W_i · [x_source ‖ x_bond]` (E × H, a gather of weight rows: the inputs are one-hot),
+///   `H0 = ReLU(Z0)`;
+/// - depth − 1 updates: `M_t[e] = Σ_{k→source(e)} H_{t−1}[k] − H_{t−1}[reverse(e)]`,
+///   `H_t = ReLU(Z0 + M_t · W_h)`;
+/// - atoms: `Q = ReLU(W_o · [x_atom ‖ Σ_{k→atom} H_last[k]] + b)` (N × H);
+/// - molecules: sum or mean of Q over each molecule's atoms (B × H), then a feed-forward head.
+public final class DMPNN: MoleculeModel {
+    public enum Aggregation: String, Codable, Sendable { case sum, mean }
+
+    public let hidden: Int
+    public let depth: Int
+    public let aggregation: Aggregation
+    let inputLayer: SparseLinear
+    let messageWeight: Parameter
+    let atomLayer: SparseLinear
+    let atomMessageWeight: Parameter
+    public let head: FeedForward
+
+    // Saved by forward for backward.
+    private var batch: GraphBatch?
+    private var z0 = Matrix(rows: 0, cols: 0)
+    private var states: [Matrix] = []
+    private var messages: [Matrix] = []
+    private var finalSums = Matrix(rows: 0, cols: 0)
+    private var atomStates = Matrix(rows: 0, cols: 0)
+
+    public init(hidden: Int = 300, depth: Int = 3, aggregation: Aggregation = .mean, headHidden: [Int] = [300],
+                tasks: Int, dropout: Float = 0, seed: UInt64) {
+        precondition(depth >= 1)
+        var generator = SeededGenerator(seed: seed)
+        self.hidden = hidden
+        self.depth = depth
+        self.aggregation = aggregation
+        inputLayer = SparseLinear("dmpnn.W_i", inputs: GraphFeatures.atomWidth + GraphFeatures.bondWidth, outputs: hidden,
+                                  bias: false, using: &generator)
+        messageWeight = Parameter("dmpnn.W_h.weight", .glorot(rows: hidden, cols: hidden, using: &generator))
+        atomLayer = SparseLinear("dmpnn.W_o_atom", inputs: GraphFeatures.atomWidth, outputs: hidden, bias: true, using: &generator)
+        atomMessageWeight = Parameter("dmpnn.W_o_message.weight", .glorot(rows: hidden, cols: hidden, using: &generator))
+        head = FeedForward("dmpnn.head", inputs: hidden, hidden: headHidden, outputs: tasks, dropout: dropout, using: &generator)
+    }
+
+    public var parameters: [Parameter] {
+        inputLayer.parameters + [messageWeight] + atomLayer.parameters + [atomMessageWeight] + head.parameters
+    }
+
+    /// A[target[e]] += H[e]: sums of incoming messages per atom.
+    private func incomingSums(_ h: Matrix, _ batch: GraphBatch, into a: inout Matrix) {
+        let width = hidden
+        a.reshape(rows: batch.atomCount, cols: width)
+        a.zero()
+        a.values.withUnsafeMutableBufferPointer { out in
+            h.values.withUnsafeBufferPointer { src in
+                for e in 0..<batch.edgeCount {
+                    let row = out.baseAddress! + Int(batch.target[e]) * width
+                    let from = src.baseAddress! + e * width
+                    for j in 0..<width { row[j] += from[j] }
+                }
+            }
+        }
+    }
+
+    public func forward(_ batch: GraphBatch, training: Bool, generator: inout SeededGenerator) -> Matrix {
+        self.batch = batch
+        let width = hidden
+        inputLayer.forward(batch.edgeInputs, into: &z0)
+        var h = z0
+        Activation.relu(&h)
+        states = [h]
+        messages = []
+        var sums = Matrix(rows: 0, cols: 0)
+        for _ in 1..<depth {
+            incomingSums(h, batch, into: &sums)
+            var m = Matrix(rows: batch.edgeCount, cols: width)
+            m.values.withUnsafeMutableBufferPointer { out in
+                sums.values.withUnsafeBufferPointer { a in
+                    h.values.withUnsafeBufferPointer { hv in
+                        for e in 0..<batch.edgeCount {
+                            let row = out.baseAddress! + e * width
+                            let s = a.baseAddress! + Int(batch.source[e]) * width
+                            let r = hv.baseAddress! + Int(batch.reverse[e]) * width
+                            for j in 0..<width { row[j] = s[j] - r[j] }
+                        }
+                    }
+                }
+            }
+            var z = z0
+            BLAS.gemm(m, messageWeight.value, into: &z, beta: 1)
+            Activation.relu(&z)
+            messages.append(m)
+            h = z
+            states.append(h)
+        }
+        incomingSums(h, batch, into: &finalSums)
+        atomLayer.forward(batch.atomInputs, into: &atomStates)
+        BLAS.gemm(finalSums, atomMessageWeight.value, into: &atomStates, beta: 1)
+        Activation.relu(&atomStates)
+        var readout = Matrix(rows: batch.moleculeCount, cols: width)
+        readout.values.withUnsafeMutableBufferPointer { out in
+            atomStates.values.withUnsafeBufferPointer { q in
+                for v in 0..<batch.atomCount {
+                    let row = out.baseAddress! + Int(batch.atomMolecule[v]) * width
+                    let from = q.baseAddress! + v * width
+                    for j in 0..<width { row[j] += from[j] }
+                }
+                if aggregation == .mean {
+                    for m in 0..<batch.moleculeCount where batch.atomsPerMolecule[m] > 0 {
+                        let scale = 1 / Float(batch.atomsPerMolecule[m])
+                        for j in 0..<width { out[m * width + j] *= scale }
+                    }
+                }
+            }
+        }
+        return head.forward(readout, training: training, generator: &generator)
+    }
+
+    public func backward(_ gradient: Matrix) {
+        guard let batch else { return }
+        let width = hidden
+        let dReadout = head.backward(gradient)
+        // Readout → atoms.
+        var dq = Matrix(rows: batch.atomCount, cols: width)
+        dq.values.withUnsafeMutableBufferPointer { out in
+            dReadout.values.withUnsafeBufferPointer { d in
+                for v in 0..<batch.atomCount {
+                    let m = Int(batch.atomMolecule[v])
+                    let scale: Float = aggregation == .mean ? 1 / Float(max(batch.atomsPerMolecule[m], 1)) : 1
+                    for j in 0..<width { out[v * width + j] = d[m * width + j] * scale }
+                }
+            }
+        }
+        Activation.reluBackward(output: atomStates, gradient: &dq)
+        atomLayer.backward(batch.atomInputs, outputGradient: dq)
+        BLAS.gemm(finalSums, transposeA: true, dq, into: &atomMessageWeight.gradient, beta: 1)
+        var dSums = Matrix(rows: 0, cols: 0)
+        BLAS.gemm(dq, atomMessageWeight.value, transposeB: true, into: &dSums)
+        // Sums of the last states → edges: dH[e] = dSums[target[e]].
+        var dh = Matrix(rows: batch.edgeCount, cols: width)
+        scatterFromAtoms(dSums, batch, into: &dh)
+        var dz0 = Matrix(rows: batch.edgeCount, cols: width)
+        for t in stride(from: depth - 1, through: 1, by: -1) {
+            // H_t = ReLU(Z0 + M_t W_h)
+            var dz = dh
+            Activation.reluBackward(output: states[t], gradient: &dz)
+            BLAS.axpy(1, dz.values, &dz0.values)
+            BLAS.gemm(messages[t - 1], transposeA: true, dz, into: &messageWeight.gradient, beta: 1)
+            var dm = Matrix(rows: 0, cols: 0)
+            BLAS.gemm(dz, messageWeight.value, transposeB: true, into: &dm)
+            // M[e] = A[source[e]] − H_{t−1}[reverse[e]], A[u] = Σ_{target(k)=u} H_{t−1}[k]
+            var dA = Matrix(rows: batch.atomCount, cols: width)
+            var dPrevious = Matrix(rows: batch.edgeCount, cols: width)
+            dA.values.withUnsafeMutableBufferPointer { a in
+                dPrevious.values.withUnsafeMutableBufferPointer { p in
+                    dm.values.withUnsafeBufferPointer { d in
+                        for e in 0..<batch.edgeCount {
+                            let row = d.baseAddress! + e * width
+                            let s = a.baseAddress! + Int(batch.source[e]) * width
+                            let r = p.baseAddress! + Int(batch.reverse[e]) * width
+                            for j in 0..<width { s[j] += row[j]; r[j] -= row[j] }
+                        }
+                    }
+                }
+            }
+            var fromSums = Matrix(rows: batch.edgeCount, cols: width)
+            scatterFromAtoms(dA, batch, into: &fromSums)
+            BLAS.axpy(1, fromSums.values, &dPrevious.values)
+            dh = dPrevious
+        }
+        // H0 = ReLU(Z0)
+        Activation.reluBackward(output: states[0], gradient: &dh)
+        BLAS.axpy(1, dh.values, &dz0.values)
+        inputLayer.backward(batch.edgeInputs, outputGradient: dz0)
+    }
+
+    /// out[e] = atoms[target[e]].
+    private func scatterFromAtoms(_ atoms: Matrix, _ batch: GraphBatch, into out: inout Matrix) {
+        let width = hidden
+        out.reshape(rows: batch.edgeCount, cols: width)
+        out.values.withUnsafeMutableBufferPointer { o in
+            atoms.values.withUnsafeBufferPointer { a in
+                for e in 0..<batch.edgeCount {
+                    (o.baseAddress! + e * width).update(from: a.baseAddress! + Int(batch.target[e]) * width, count: width)
+                }
+            }
+        }
+    }
+}

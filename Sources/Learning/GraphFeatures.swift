@@ -1,0 +1,161 @@
+import Chemistry
+
+/// Chemprop-style atom and bond features as sparse one-hot indices.
+///
+/// Atom (134): element (1–100, other) 101 · total degree 0–5, other 7 · formal charge −1, −2, +1,
+/// +2, 0, other 6 · chirality none, @@, @, other 4 + other 1 · H count 0–4, other 6 ·
+/// hybridisation s, sp, sp2, sp3, sp3d, sp3d2, other 7 · aromatic 1 · mass / 100 1.
+/// Bond (13): single, double, triple, aromatic · conjugated · in ring · stereo (none only; 7 slots).
+public enum GraphFeatures {
+    /// Bump when the features change: models record it and refuse other versions.
+    public static let version = 1
+    public static let atomWidth = 101 + 7 + 6 + 5 + 6 + 7 + 1 + 1
+    public static let bondWidth = 4 + 1 + 1 + 7
+
+    enum Hybridisation: Int { case s = 0, sp, sp2, sp3, sp3d, sp3d2, other }
+
+    static func hybridisation(_ g: MolecularGraph, _ atom: Int) -> Hybridisation {
+        let z = Int(g.atomicNumbers[atom])
+        if z == 1 { return .s }
+        if g.atomFlags[atom].contains(.aromatic) { return .sp2 }
+        var doubles = 0, triples = 0
+        var conjugatedNeighbour = false
+        for k in Int(g.neighbourOffsets[atom])..<Int(g.neighbourOffsets[atom + 1]) {
+            let b = Int(g.neighbourBonds[k])
+            switch g.bondOrders[b] {
+            case 2: doubles += 1
+            case 3: triples += 1
+            default: break
+            }
+            let other = Int(g.neighbourAtoms[k])
+            if g.atomFlags[other].contains(.aromatic) || hasMultipleBond(g, other) { conjugatedNeighbour = true }
+        }
+        if triples > 0 || doubles > 1 { return .sp }
+        if doubles == 1 { return .sp2 }
+        let steric = g.degree(atom) + Int(g.hydrogenCounts[atom])
+        // A lone-pair donor next to a π system (amide N, aniline N, enol O) is planar: sp2, as RDKit.
+        if (z == 7 || z == 8 || z == 16) && conjugatedNeighbour && steric <= 3 { return .sp2 }
+        switch steric {
+        case 0...4 where z <= 10 || z == 14 || z == 15 || z == 16 || z == 17 || z == 35 || z == 53: return .sp3
+        case 5: return .sp3d
+        case 6: return .sp3d2
+        default: return .other
+        }
+    }
+
+    static func hasMultipleBond(_ g: MolecularGraph, _ atom: Int) -> Bool {
+        for k in Int(g.neighbourOffsets[atom])..<Int(g.neighbourOffsets[atom + 1])
+        where g.bondOrders[Int(g.neighbourBonds[k])] >= 2 || g.bondFlags[Int(g.neighbourBonds[k])].contains(.aromatic) {
+            return true
+        }
+        return false
+    }
+
+    public static func atomFeatures(_ g: MolecularGraph, _ atom: Int, into out: inout [(Int, Float)]) {
+        out.removeAll(keepingCapacity: true)
+        let z = Int(g.atomicNumbers[atom])
+        out.append((z >= 1 && z <= 100 ? z - 1 : 100, 1))
+        var offset = 101
+        let degree = g.degree(atom) + Int(g.hydrogenCounts[atom])
+        out.append((offset + min(degree, 6), 1)); offset += 7
+        let charges: [Int8: Int] = [-1: 0, -2: 1, 1: 2, 2: 3, 0: 4]
+        out.append((offset + (charges[g.formalCharges[atom]] ?? 5), 1)); offset += 6
+        let flags = g.atomFlags[atom]
+        let chirality = flags.contains(.chiralClockwise) ? 1 : (flags.contains(.chiralAnticlockwise) ? 2 : 0)
+        out.append((offset + chirality, 1)); offset += 5
+        out.append((offset + min(g.totalHydrogens(atom), 5), 1)); offset += 6
+        out.append((offset + hybridisation(g, atom).rawValue, 1)); offset += 7
+        if flags.contains(.aromatic) { out.append((offset, 1)) }
+        offset += 1
+        let mass = g.isotopes[atom] != 0 ? Double(g.isotopes[atom]) : Elements.averageWeight(z)
+        out.append((offset, Float(mass * 0.01)))
+    }
+
+    public static func bondFeatures(_ g: MolecularGraph, _ bond: Int, into out: inout [(Int, Float)]) {
+        out.removeAll(keepingCapacity: true)
+        let flags = g.bondFlags[bond]
+        if flags.contains(.aromatic) { out.append((3, 1)) } else {
+            out.append((max(0, min(Int(g.bondOrders[bond]), 3) - 1), 1))
+        }
+        let a = Int(g.bondBegins[bond]), c = Int(g.bondEnds[bond])
+        let conjugated = flags.contains(.aromatic)
+            || (g.bondOrders[bond] >= 2 && (hasOtherMultiple(g, a, bond) || hasOtherMultiple(g, c, bond)))
+            || (g.bondOrders[bond] == 1 && hasMultipleBond(g, a) && hasMultipleBond(g, c))
+        if conjugated { out.append((4, 1)) }
+        if flags.contains(.inRing) { out.append((5, 1)) }
+        out.append((6, 1))  // stereo: none
+    }
+
+    static func hasOtherMultiple(_ g: MolecularGraph, _ atom: Int, _ except: Int) -> Bool {
+        for k in Int(g.neighbourOffsets[atom])..<Int(g.neighbourOffsets[atom + 1]) {
+            let b = Int(g.neighbourBonds[k])
+            if b != except && (g.bondOrders[b] >= 2 || g.bondFlags[b].contains(.aromatic)) { return true }
+        }
+        return false
+    }
+}
+
+/// Many molecules as one disconnected graph with directed bonds, the D-MPNN's input.
+/// Edge e runs source[e] → target[e]; reverse[e] is the opposite direction of the same bond.
+public struct GraphBatch: Sendable {
+    public var atomInputs = SparseRows(width: GraphFeatures.atomWidth)
+    /// Per directed edge: features of its source atom followed by the bond's.
+    public var edgeInputs = SparseRows(width: GraphFeatures.atomWidth + GraphFeatures.bondWidth)
+    public var source: [Int32] = []
+    public var target: [Int32] = []
+    public var reverse: [Int32] = []
+    public var atomMolecule: [Int32] = []
+    public var atomsPerMolecule: [Int32] = []
+
+    public var moleculeCount: Int { atomsPerMolecule.count }
+    public var atomCount: Int { atomMolecule.count }
+    public var edgeCount: Int { source.count }
+
+    public init(_ graphs: [MolecularGraph]) {
+        var atom: [(Int, Float)] = [], bond: [(Int, Float)] = []
+        var atomCache: [[(Int, Float)]] = []
+        for (m, g) in graphs.enumerated() {
+            let base = Int32(atomMolecule.count)
+            atomCache.removeAll(keepingCapacity: true)
+            for i in 0..<g.atomCount {
+                GraphFeatures.atomFeatures(g, i, into: &atom)
+                atomCache.append(atom)
+                atomInputs.append(atom)
+                atomMolecule.append(Int32(m))
+            }
+            atomsPerMolecule.append(Int32(g.atomCount))
+            for b in 0..<g.bondCount {
+                GraphFeatures.bondFeatures(g, b, into: &bond)
+                let u = Int(g.bondBegins[b]), v = Int(g.bondEnds[b])
+                let e = Int32(source.count)
+                for (from, to) in [(u, v), (v, u)] {
+                    edgeInputs.append(atomCache[from] + bond.map { ($0.0 + GraphFeatures.atomWidth, $0.1) })
+                    source.append(base + Int32(from))
+                    target.append(base + Int32(to))
+                }
+                reverse.append(e + 1)
+                reverse.append(e)
+            }
+        }
+    }
+
+    /// Concatenates batches (molecule order kept).
+    public init(joining parts: [GraphBatch]) {
+        for part in parts {
+            let atomBase = Int32(atomMolecule.count), edgeBase = Int32(source.count), moleculeBase = Int32(moleculeCount)
+            for r in 0..<part.atomInputs.count {
+                let range = Int(part.atomInputs.offsets[r])..<Int(part.atomInputs.offsets[r + 1])
+                atomInputs.append(range.map { (Int(part.atomInputs.indices[$0]), part.atomInputs.values[$0]) })
+            }
+            for r in 0..<part.edgeInputs.count {
+                let range = Int(part.edgeInputs.offsets[r])..<Int(part.edgeInputs.offsets[r + 1])
+                edgeInputs.append(range.map { (Int(part.edgeInputs.indices[$0]), part.edgeInputs.values[$0]) })
+            }
+            source += part.source.map { $0 + atomBase }
+            target += part.target.map { $0 + atomBase }
+            reverse += part.reverse.map { $0 + edgeBase }
+            atomMolecule += part.atomMolecule.map { $0 + moleculeBase }
+            atomsPerMolecule += part.atomsPerMolecule
+        }
+    }
+}

@@ -1,0 +1,222 @@
+/// A trainable tensor with its gradient and Adam moments.
+public final class Parameter {
+    public let name: String
+    public var value: Matrix
+    public var gradient: Matrix
+    var firstMoment: [Float]
+    var secondMoment: [Float]
+    /// Weight decay applies to weights, not biases.
+    public let decays: Bool
+
+    public init(_ name: String, _ value: Matrix, decays: Bool = true) {
+        self.name = name
+        self.value = value
+        gradient = Matrix(rows: value.rows, cols: value.cols)
+        firstMoment = [Float](repeating: 0, count: value.values.count)
+        secondMoment = [Float](repeating: 0, count: value.values.count)
+        self.decays = decays
+    }
+
+    public func zeroGradient() { gradient.zero() }
+}
+
+/// Adam with decoupled weight decay (AdamW).
+public struct Adam {
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    public var weightDecay: Float = 0
+    private(set) var step = 0
+
+    public init(weightDecay: Float = 0) { self.weightDecay = weightDecay }
+
+    public mutating func update(_ parameters: [Parameter], learningRate: Float) {
+        step += 1
+        let correction1 = 1 - Float(Double(beta1).power(step))
+        let correction2 = 1 - Float(Double(beta2).power(step))
+        let b1 = beta1, b2 = beta2, eps = epsilon
+        for p in parameters {
+            let decay = p.decays ? weightDecay * learningRate : 0
+            let n = p.value.values.count
+            p.value.values.withUnsafeMutableBufferPointer { w in
+                p.gradient.values.withUnsafeBufferPointer { g in
+                    p.firstMoment.withUnsafeMutableBufferPointer { m in
+                        p.secondMoment.withUnsafeMutableBufferPointer { v in
+                            for i in 0..<n {
+                                let gi = g[i]
+                                m[i] = b1 * m[i] + (1 - b1) * gi
+                                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                                let mh = m[i] / correction1
+                                let vh = v[i] / correction2
+                                w[i] -= learningRate * mh / (vh.squareRoot() + eps) + decay * w[i]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension Double {
+    func power(_ n: Int) -> Double {
+        var result = 1.0
+        for _ in 0..<n { result *= self }
+        return result
+    }
+}
+
+/// Rows of sparse inputs in CSR form: row r has (index, value) pairs at offsets[r] ..< offsets[r + 1].
+/// One-hot atom features and fingerprint on-bits are mostly ones, so an input layer over them is a
+/// gather of weight rows, not a dense product: its cost follows the number of set features.
+public struct SparseRows: Sendable, Equatable {
+    public var offsets: [Int32] = [0]
+    public var indices: [Int32] = []
+    public var values: [Float] = []
+    public var width: Int
+
+    public init(width: Int) { self.width = width }
+
+    public var count: Int { offsets.count - 1 }
+
+    public mutating func append<S: Sequence>(_ entries: S) where S.Element == (Int, Float) {
+        for (index, value) in entries {
+            precondition(index >= 0 && index < width, "sparse index \(index) outside width \(width)")
+            indices.append(Int32(index))
+            values.append(value)
+        }
+        offsets.append(Int32(indices.count))
+    }
+}
+
+/// y = x·W (+ b) for sparse x: W is `width × out`.
+public final class SparseLinear {
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ name: String, inputs: Int, outputs: Int, bias: Bool, using generator: inout SeededGenerator) {
+        weight = Parameter("\(name).weight", .glorot(rows: inputs, cols: outputs, using: &generator))
+        self.bias = bias ? Parameter("\(name).bias", Matrix(rows: 1, cols: outputs), decays: false) : nil
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    /// Writes x·W (+ b) into `output` (rows × out).
+    public func forward(_ x: SparseRows, into output: inout Matrix) {
+        let out = weight.value.cols
+        output.reshape(rows: x.count, cols: out)
+        output.values.withUnsafeMutableBufferPointer { y in
+            weight.value.values.withUnsafeBufferPointer { w in
+                for r in 0..<x.count {
+                    let row = y.baseAddress! + r * out
+                    if let bias {
+                        bias.value.values.withUnsafeBufferPointer { b in row.update(from: b.baseAddress!, count: out) }
+                    } else {
+                        row.update(repeating: 0, count: out)
+                    }
+                    for k in Int(x.offsets[r])..<Int(x.offsets[r + 1]) {
+                        let source = w.baseAddress! + Int(x.indices[k]) * out
+                        let value = x.values[k]
+                        if value == 1 {
+                            for j in 0..<out { row[j] += source[j] }
+                        } else {
+                            for j in 0..<out { row[j] += value * source[j] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Accumulates dW (scatter into the rows that were used) and db from dy.
+    public func backward(_ x: SparseRows, outputGradient dy: Matrix) {
+        let out = weight.value.cols
+        weight.gradient.values.withUnsafeMutableBufferPointer { g in
+            dy.values.withUnsafeBufferPointer { d in
+                for r in 0..<x.count {
+                    let row = d.baseAddress! + r * out
+                    for k in Int(x.offsets[r])..<Int(x.offsets[r + 1]) {
+                        let target = g.baseAddress! + Int(x.indices[k]) * out
+                        let value = x.values[k]
+                        for j in 0..<out { target[j] += value * row[j] }
+                    }
+                }
+            }
+        }
+        if let bias { Dense.addColumnSums(dy, into: &bias.gradient) }
+    }
+}
+
+/// y = x·W + b for dense x.
+public final class Dense {
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ name: String, inputs: Int, outputs: Int, bias: Bool = true, using generator: inout SeededGenerator) {
+        weight = Parameter("\(name).weight", .glorot(rows: inputs, cols: outputs, using: &generator))
+        self.bias = bias ? Parameter("\(name).bias", Matrix(rows: 1, cols: outputs), decays: false) : nil
+    }
+
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    public func forward(_ x: Matrix, into y: inout Matrix) {
+        BLAS.gemm(x, weight.value, into: &y)
+        if let bias {
+            let out = y.cols
+            y.values.withUnsafeMutableBufferPointer { v in
+                bias.value.values.withUnsafeBufferPointer { b in
+                    for r in 0..<y.rows { for j in 0..<out { v[r * out + j] += b[j] } }
+                }
+            }
+        }
+    }
+
+    /// Accumulates dW, db; writes dx when asked.
+    public func backward(_ x: Matrix, outputGradient dy: Matrix, inputGradient dx: inout Matrix?) {
+        BLAS.gemm(x, transposeA: true, dy, into: &weight.gradient, beta: 1)
+        if let bias { Self.addColumnSums(dy, into: &bias.gradient) }
+        if dx != nil {
+            var result = dx!
+            BLAS.gemm(dy, weight.value, transposeB: true, into: &result)
+            dx = result
+        }
+    }
+
+    static func addColumnSums(_ m: Matrix, into g: inout Matrix) {
+        let cols = m.cols
+        g.values.withUnsafeMutableBufferPointer { out in
+            m.values.withUnsafeBufferPointer { v in
+                for r in 0..<m.rows { for j in 0..<cols { out[j] += v[r * cols + j] } }
+            }
+        }
+    }
+}
+
+public enum Activation {
+    /// In-place ReLU.
+    public static func relu(_ m: inout Matrix) {
+        m.values.withUnsafeMutableBufferPointer { v in for i in v.indices where v[i] < 0 { v[i] = 0 } }
+    }
+
+    /// dz = dy where the activation output was positive, 0 elsewhere (in place on dy).
+    public static func reluBackward(output: Matrix, gradient: inout Matrix) {
+        output.values.withUnsafeBufferPointer { o in
+            gradient.values.withUnsafeMutableBufferPointer { g in for i in g.indices where o[i] <= 0 { g[i] = 0 } }
+        }
+    }
+
+    /// Inverted dropout: zeroes each value with probability p and scales the rest; returns the mask.
+    public static func dropout(_ m: inout Matrix, probability p: Float, using generator: inout SeededGenerator) -> [Float] {
+        guard p > 0 else { return [] }
+        let scale = 1 / (1 - p)
+        var mask = [Float](repeating: 0, count: m.values.count)
+        for i in mask.indices { mask[i] = Float.random(in: 0..<1, using: &generator) < p ? 0 : scale }
+        for i in mask.indices { m.values[i] *= mask[i] }
+        return mask
+    }
+
+    public static func applyMask(_ mask: [Float], to g: inout Matrix) {
+        guard !mask.isEmpty else { return }
+        for i in mask.indices { g.values[i] *= mask[i] }
+    }
+}

@@ -1,0 +1,91 @@
+import CBLAS
+
+/// A dense row-major float32 matrix (`rows × cols`), the one numeric type of Winnow's models.
+/// Products go through OpenBLAS `cblas_sgemm`; Winnow parallelises over molecules itself, so BLAS
+/// is set to one thread by `BLAS.useSingleThread()` when models are scored in parallel.
+public struct Matrix: Sendable, Equatable {
+    public var rows: Int
+    public var cols: Int
+    public var values: [Float]
+
+    public init(rows: Int, cols: Int, values: [Float]) {
+        precondition(values.count == rows * cols, "matrix \(rows)×\(cols) needs \(rows * cols) values, got \(values.count)")
+        self.rows = rows
+        self.cols = cols
+        self.values = values
+    }
+
+    public init(rows: Int, cols: Int, repeating value: Float = 0) {
+        self.init(rows: rows, cols: cols, values: [Float](repeating: value, count: rows * cols))
+    }
+
+    /// Glorot/Xavier uniform initialisation, deterministic for a generator state.
+    public static func glorot<G: RandomNumberGenerator>(rows: Int, cols: Int, using generator: inout G) -> Matrix {
+        let limit = (6.0 / Float(rows + cols)).squareRoot()
+        var values = [Float](repeating: 0, count: rows * cols)
+        for i in values.indices { values[i] = Float.random(in: -limit...limit, using: &generator) }
+        return Matrix(rows: rows, cols: cols, values: values)
+    }
+
+    @inline(__always) public subscript(row: Int, col: Int) -> Float {
+        get { values[row * cols + col] }
+        set { values[row * cols + col] = newValue }
+    }
+
+    /// Sets every value to zero, keeping the storage.
+    public mutating func zero() {
+        values.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
+    /// Resizes to `rows × cols` (contents unspecified), reusing storage when possible.
+    public mutating func reshape(rows: Int, cols: Int) {
+        self.rows = rows
+        self.cols = cols
+        if values.count != rows * cols { values = [Float](repeating: 0, count: rows * cols) }
+    }
+}
+
+public enum BLAS {
+    /// OpenBLAS must not start its own threads when Winnow runs one model per worker thread.
+    public static func useSingleThread() { openblas_set_num_threads(1) }
+    public static func useThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+
+    /// C = alpha · op(A) · op(B) + beta · C, where op is an optional transpose.
+    public static func gemm(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+                            into c: inout Matrix, alpha: Float = 1, beta: Float = 0) {
+        let m = transposeA ? a.cols : a.rows
+        let k = transposeA ? a.rows : a.cols
+        let kb = transposeB ? b.cols : b.rows
+        let n = transposeB ? b.rows : b.cols
+        precondition(k == kb, "gemm: inner dimensions \(k) and \(kb) differ")
+        if beta == 0 && (c.rows != m || c.cols != n) { c.reshape(rows: m, cols: n) }
+        precondition(c.rows == m && c.cols == n, "gemm: output is \(c.rows)×\(c.cols), expected \(m)×\(n)")
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            if beta == 0 { c.zero() }
+            return
+        }
+        a.values.withUnsafeBufferPointer { pa in
+            b.values.withUnsafeBufferPointer { pb in
+                c.values.withUnsafeMutableBufferPointer { pc in
+                    cblas_sgemm(CblasRowMajor,
+                                transposeA ? CblasTrans : CblasNoTrans,
+                                transposeB ? CblasTrans : CblasNoTrans,
+                                Int32(m), Int32(n), Int32(k), alpha,
+                                pa.baseAddress, Int32(a.cols), pb.baseAddress, Int32(b.cols),
+                                beta, pc.baseAddress, Int32(n))
+                }
+            }
+        }
+    }
+
+    /// y += alpha · x (whole arrays).
+    public static func axpy(_ alpha: Float, _ x: [Float], _ y: inout [Float]) {
+        precondition(x.count == y.count)
+        x.withUnsafeBufferPointer { px in
+            y.withUnsafeMutableBufferPointer { py in
+                cblas_saxpy(Int32(px.count), alpha, px.baseAddress, 1, py.baseAddress, 1)
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Chemistry
+import Fingerprints
+import Foundation
+
+/// What a model file says about itself (the JSON header of its `ModelArchive`).
+public struct ModelHeader: Codable, Sendable, Equatable {
+    public var format = "winnow-model"
+    public var software = "Winnow 0.1"
+    public var kind: ModelKind
+    public var taskKind: TaskKind
+    public var tasks: [String]
+    public var members: Int
+    public var options: TrainingOptions
+    /// Featurisation versions the weights were trained with.
+    public var morganInvariantVersion = MorganSettings.invariantVersion
+    public var graphFeatureVersion = GraphFeatures.version
+    public var trainingData: TrainingDataInfo
+    /// Metric name (e.g. "test.roc_auc") → value.
+    public var metrics: [String: Double]
+}
+
+public struct TrainingDataInfo: Codable, Sendable, Equatable {
+    public var file: String
+    /// FNV-1a 64 of the training file's bytes, hex.
+    public var hash: String
+    public var rows: Int
+    public var split: String
+    public var counts: [String: Int]
+
+    public init(file: String, hash: String, rows: Int, split: String, counts: [String: Int]) {
+        self.file = file; self.hash = hash; self.rows = rows; self.split = split; self.counts = counts
+    }
+}
+
+/// Scores and uncertainties for molecules, per task.
+public struct Prediction: Sendable {
+    /// Mean over ensemble members (probability for classification).
+    public var scores: [[Float]]
+    /// Standard deviation over members (0 for a single model).
+    public var uncertainties: [[Float]]
+
+    public init(scores: [[Float]], uncertainties: [[Float]]) {
+        self.scores = scores
+        self.uncertainties = uncertainties
+    }
+}
+
+/// A trained ensemble: its header and its networks. Not thread safe (networks keep forward state);
+/// use one instance per thread (`copy()`).
+public final class TrainedModel {
+    public var header: ModelHeader
+    let networks: [Network]
+
+    init(header: ModelHeader, networks: [Network]) {
+        self.header = header
+        self.networks = networks
+    }
+
+    public static func train(_ data: Dataset, train: [Int], validation: [Int], options: TrainingOptions,
+                             dataInfo: TrainingDataInfo, report: (EpochReport) -> Void) -> TrainedModel {
+        let networks = Trainer.train(data, train: train, validation: validation, options: options, report: report)
+        let header = ModelHeader(kind: options.kind, taskKind: data.taskKind, tasks: data.taskNames, members: networks.count,
+                                 options: options, trainingData: dataInfo, metrics: [:])
+        return TrainedModel(header: header, networks: networks)
+    }
+
+    /// Ensemble predictions for graphs, in order.
+    public func predict(_ graphs: [MolecularGraph]) -> Prediction {
+        let features = Featurised(graphs, options: header.options)
+        let rows = Array(graphs.indices)
+        let perMember = networks.map {
+            Trainer.predict($0, features, rows: rows, width: header.options.fingerprint.size, kind: header.taskKind)
+        }
+        let tasks = header.tasks.count
+        var scores = [[Float]](repeating: [Float](repeating: 0, count: tasks), count: graphs.count)
+        var spread = scores
+        let n = Float(perMember.count)
+        for i in 0..<graphs.count {
+            for t in 0..<tasks {
+                var sum: Float = 0
+                for member in perMember { sum += member[i][t] }
+                let mean = sum / n
+                var variance: Float = 0
+                for member in perMember { variance += (member[i][t] - mean) * (member[i][t] - mean) }
+                scores[i][t] = mean
+                spread[i][t] = perMember.count > 1 ? (variance / n).squareRoot() : 0
+            }
+        }
+        return Prediction(scores: scores, uncertainties: spread)
+    }
+
+    // MARK: - Files
+
+    public func archive() throws -> ModelArchive {
+        var tensors: [ModelTensor] = []
+        for (m, network) in networks.enumerated() {
+            for p in network.parameters { tensors.append(ModelTensor(name: "member\(m)/\(p.name)", matrix: p.value)) }
+        }
+        return try ModelArchive(header: header, tensors: tensors)
+    }
+
+    public func write(to url: URL) throws {
+        try archive().write(to: url)
+    }
+
+    public static func read(from url: URL) throws -> TrainedModel {
+        let archive = try ModelArchive.read(from: url)
+        return try load(archive, source: url.path)
+    }
+
+    /// Rebuilds the networks from the header and fills every parameter from its tensor, checking
+    /// names, shapes and featurisation versions.
+    public static func load(_ archive: ModelArchive, source: String) throws -> TrainedModel {
+        let header = try archive.decodeHeader(ModelHeader.self, source: source)
+        guard header.format == "winnow-model" else {
+            throw ModelFileError.malformed(source: source, reason: "not a Winnow model (format '\(header.format)')")
+        }
+        guard header.morganInvariantVersion == MorganSettings.invariantVersion, header.graphFeatureVersion == GraphFeatures.version else {
+            throw ModelFileError.malformed(source: source, reason: "trained with feature versions Morgan \(header.morganInvariantVersion) / graph \(header.graphFeatureVersion); this Winnow computes \(MorganSettings.invariantVersion) / \(GraphFeatures.version): retrain the model")
+        }
+        var byName: [String: ModelTensor] = [:]
+        for t in archive.tensors { byName[t.name] = t }
+        var networks: [Network] = []
+        for m in 0..<header.members {
+            let network = Network.make(header.options, tasks: header.tasks.count, seed: 0)
+            for p in network.parameters {
+                guard let tensor = byName["member\(m)/\(p.name)"], let matrix = tensor.matrix else {
+                    throw ModelFileError.malformed(source: source, reason: "missing weights member\(m)/\(p.name)")
+                }
+                guard matrix.rows == p.value.rows, matrix.cols == p.value.cols else {
+                    throw ModelFileError.malformed(source: source, reason: "weights member\(m)/\(p.name) are \(matrix.rows)×\(matrix.cols), expected \(p.value.rows)×\(p.value.cols)")
+                }
+                p.value = matrix
+            }
+            networks.append(network)
+        }
+        return TrainedModel(header: header, networks: networks)
+    }
+
+    /// An independent copy for another thread.
+    public func copy() throws -> TrainedModel {
+        try TrainedModel.load(try archive(), source: "model copy")
+    }
+}
+
+/// FNV-1a 64 as 16 hex digits: a content hash for training data (not cryptographic).
+public func fnv1aHex(_ data: Data) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in data { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+    let hex = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+}

@@ -1,0 +1,254 @@
+import Chemistry
+import Fingerprints
+import Foundation
+
+public enum ModelKind: String, Codable, Sendable, CaseIterable { case mlp, dmpnn }
+public enum TaskKind: String, Codable, Sendable { case classification, regression }
+
+/// Labelled molecules ready for training: graphs plus a `rows × tasks` label matrix with a mask.
+public struct Dataset: Sendable {
+    public var ids: [String]
+    public var smiles: [String]
+    public var graphs: [MolecularGraph]
+    public var taskNames: [String]
+    public var taskKind: TaskKind
+    /// `labels[i][t]`, nil when not measured.
+    public var labels: [[Double?]]
+
+    public init(ids: [String], smiles: [String], graphs: [MolecularGraph], taskNames: [String], taskKind: TaskKind, labels: [[Double?]]) {
+        self.ids = ids; self.smiles = smiles; self.graphs = graphs
+        self.taskNames = taskNames; self.taskKind = taskKind; self.labels = labels
+    }
+
+    public var count: Int { graphs.count }
+
+    func targets(_ rows: [Int]) -> Targets {
+        let t = taskNames.count
+        var values = Matrix(rows: rows.count, cols: t), mask = Matrix(rows: rows.count, cols: t)
+        for (r, i) in rows.enumerated() {
+            for k in 0..<t { if let v = labels[i][k] { values[r, k] = Float(v); mask[r, k] = 1 } }
+        }
+        return Targets(values: values, mask: mask)
+    }
+}
+
+/// Everything that defines a model's architecture and training; stored in the model file.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    public var kind: ModelKind = .dmpnn
+    public var members = 1
+    public var epochs = 30
+    public var batchSize = 50
+    public var initialLearningRate: Float = 1e-4
+    public var maximumLearningRate: Float = 1e-3
+    public var finalLearningRate: Float = 1e-4
+    public var warmupEpochs = 2
+    public var weightDecay: Float = 0
+    public var dropout: Float = 0
+    /// D-MPNN message size / MLP first hidden layer.
+    public var hidden = 300
+    public var depth = 3
+    public var aggregation: DMPNN.Aggregation = .mean
+    /// Hidden layers of the feed-forward head after the encoder.
+    public var headHidden: [Int] = [300]
+    public var seed: UInt64 = 0
+    /// Stop when the validation metric has not improved for this many epochs (nil: run all epochs,
+    /// still keeping the best epoch's weights).
+    public var patience: Int? = nil
+    public var fingerprint = MorganSettings()
+    public var useCounts = true
+    /// Weight positives by negatives/positives per task (helps imbalanced sets such as HIV).
+    public var balanceClasses = false
+
+    public init() {}
+}
+
+/// One trained network of either kind.
+public enum Network {
+    case mlp(FingerprintMLP)
+    case dmpnn(DMPNN)
+
+    public var parameters: [Parameter] {
+        switch self {
+        case .mlp(let m): m.parameters
+        case .dmpnn(let m): m.parameters
+        }
+    }
+
+    static func make(_ options: TrainingOptions, tasks: Int, seed: UInt64) -> Network {
+        switch options.kind {
+        case .mlp:
+            return .mlp(FingerprintMLP(inputs: options.fingerprint.size, hidden: [options.hidden] + options.headHidden,
+                                       tasks: tasks, dropout: options.dropout, seed: seed))
+        case .dmpnn:
+            return .dmpnn(DMPNN(hidden: options.hidden, depth: options.depth, aggregation: options.aggregation,
+                                headHidden: options.headHidden, tasks: tasks, dropout: options.dropout, seed: seed))
+        }
+    }
+}
+
+/// Precomputed per-molecule inputs for either network kind.
+public struct Featurised: Sendable {
+    public var fingerprints: [[(Int, Float)]] = []
+    public var graphs: [GraphBatch] = []
+
+    public init(_ molecules: [MolecularGraph], options: TrainingOptions) {
+        switch options.kind {
+        case .mlp:
+            let generator = MorganGenerator(settings: options.fingerprint)
+            fingerprints = molecules.map { g in
+                if options.useCounts { return generator.counts(g).map { ($0.bit, Float($0.count)) } }
+                let words = generator.bits(g)
+                return (0..<options.fingerprint.size).compactMap { words[$0 >> 6] & (1 << UInt64($0 & 63)) != 0 ? ($0, Float(1)) : nil }
+            }
+        case .dmpnn:
+            graphs = molecules.map { GraphBatch([$0]) }
+        }
+    }
+
+    func forward(_ network: Network, rows: [Int], width: Int, training: Bool, generator: inout SeededGenerator) -> Matrix {
+        switch network {
+        case .mlp(let model):
+            var x = SparseRows(width: width)
+            for i in rows { x.append(fingerprints[i]) }
+            return model.forward(x, training: training, generator: &generator)
+        case .dmpnn(let model):
+            return model.forward(GraphBatch(joining: rows.map { graphs[$0] }), training: training, generator: &generator)
+        }
+    }
+
+    static func backward(_ network: Network, _ gradient: Matrix) {
+        switch network {
+        case .mlp(let model): model.backward(gradient)
+        case .dmpnn(let model): model.backward(gradient)
+        }
+    }
+}
+
+/// Per-epoch report for the progress line.
+public struct EpochReport: Sendable {
+    public var member: Int
+    public var epoch: Int
+    public var loss: Float
+    public var validationMetric: Double?
+    public var metricName: String
+    public var seconds: Double
+}
+
+public enum Trainer {
+    /// Learning rate at a step: linear warm-up to the maximum, then exponential decay to the final
+    /// rate at the last step (Chemprop's Noam-like schedule).
+    static func learningRate(step: Int, stepsPerEpoch: Int, options: TrainingOptions) -> Float {
+        let warmup = max(1, options.warmupEpochs * stepsPerEpoch)
+        let total = max(warmup + 1, options.epochs * stepsPerEpoch)
+        if step < warmup {
+            return options.initialLearningRate + (options.maximumLearningRate - options.initialLearningRate) * Float(step) / Float(warmup)
+        }
+        let gamma = pow(Double(options.finalLearningRate / options.maximumLearningRate), 1 / Double(total - warmup))
+        return options.maximumLearningRate * Float(pow(gamma, Double(step - warmup)))
+    }
+
+    /// The validation metric used for model selection: mean ROC-AUC over tasks (classification) or
+    /// negative RMSE (regression), so that larger is better for both.
+    static func selectionMetric(_ predictions: [[Float]], _ data: Dataset, rows: [Int]) -> Double? {
+        var values: [Double] = []
+        for t in 0..<data.taskNames.count {
+            var scores: [Double] = [], labels: [Double] = []
+            for (r, i) in rows.enumerated() { if let y = data.labels[i][t] { scores.append(Double(predictions[r][t])); labels.append(y) } }
+            switch data.taskKind {
+            case .classification:
+                if let auc = Metrics.rocAUC(scores: scores, labels: labels.map { $0 > 0.5 }) { values.append(auc) }
+            case .regression:
+                if let rmse = Metrics.rmse(predictions: scores, targets: labels) { values.append(-rmse) }
+            }
+        }
+        return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// Predictions (probabilities or values) of one network, `rows.count × tasks`, in row order.
+    static func predict(_ network: Network, _ features: Featurised, rows: [Int], width: Int, kind: TaskKind, batchSize: Int = 256) -> [[Float]] {
+        var out: [[Float]] = []
+        out.reserveCapacity(rows.count)
+        var generator = SeededGenerator(seed: 0)
+        var start = 0
+        while start < rows.count {
+            let chunk = Array(rows[start..<min(rows.count, start + batchSize)])
+            let y = features.forward(network, rows: chunk, width: width, training: false, generator: &generator)
+            for r in 0..<y.rows {
+                out.append((0..<y.cols).map { c in kind == .classification ? 1 / (1 + exp(-y[r, c])) : y[r, c] })
+            }
+            start += batchSize
+        }
+        return out
+    }
+
+    /// Trains `options.members` networks (seeds seed, seed+1, …) and keeps each member's best epoch
+    /// on the validation rows.
+    public static func train(_ data: Dataset, train trainRows: [Int], validation validationRows: [Int],
+                             options: TrainingOptions, report: (EpochReport) -> Void) -> [Network] {
+        let features = Featurised(data.graphs, options: options)
+        let width = options.fingerprint.size
+        let tasks = data.taskNames.count
+        var positiveWeights: [Float]? = nil
+        if options.balanceClasses && data.taskKind == .classification {
+            positiveWeights = (0..<tasks).map { t in
+                var positives = 0, negatives = 0
+                for i in trainRows { if let y = data.labels[i][t] { if y > 0.5 { positives += 1 } else { negatives += 1 } } }
+                return positives > 0 ? Float(negatives) / Float(positives) : 1
+            }
+        }
+        var members: [Network] = []
+        for member in 0..<options.members {
+            let seed = options.seed &+ UInt64(member)
+            let network = Network.make(options, tasks: tasks, seed: seed)
+            var generator = SeededGenerator(seed: seed ^ 0x5EED_0F_7A1B)
+            var adam = Adam(weightDecay: options.weightDecay)
+            let stepsPerEpoch = max(1, (trainRows.count + options.batchSize - 1) / options.batchSize)
+            var step = 0
+            var best: (metric: Double, values: [Matrix])? = nil
+            var sinceBest = 0
+            for epoch in 1...max(1, options.epochs) {
+                let started = Date()
+                var order = trainRows
+                generator.shuffle(&order)
+                var lossSum: Float = 0
+                var batches = 0
+                var start = 0
+                while start < order.count {
+                    let rows = Array(order[start..<min(order.count, start + options.batchSize)])
+                    start += options.batchSize
+                    for p in network.parameters { p.zeroGradient() }
+                    let output = features.forward(network, rows: rows, width: width, training: true, generator: &generator)
+                    var gradient = Matrix(rows: 0, cols: 0)
+                    let targets = data.targets(rows)
+                    let loss = data.taskKind == .classification
+                        ? Loss.binaryCrossEntropy(logits: output, targets: targets, positiveWeights: positiveWeights, gradient: &gradient)
+                        : Loss.meanSquaredError(predictions: output, targets: targets, gradient: &gradient)
+                    Featurised.backward(network, gradient)
+                    adam.update(network.parameters, learningRate: learningRate(step: step, stepsPerEpoch: stepsPerEpoch, options: options))
+                    step += 1
+                    lossSum += loss
+                    batches += 1
+                }
+                var metric: Double? = nil
+                if !validationRows.isEmpty {
+                    let predictions = predict(network, features, rows: validationRows, width: width, kind: data.taskKind)
+                    metric = selectionMetric(predictions, data, rows: validationRows)
+                }
+                report(EpochReport(member: member, epoch: epoch, loss: lossSum / Float(max(batches, 1)), validationMetric: metric,
+                                   metricName: data.taskKind == .classification ? "roc-auc" : "rmse",
+                                   seconds: Date().timeIntervalSince(started)))
+                let score = metric ?? Double(epoch)  // without validation rows the last epoch wins
+                if best == nil || score > best!.metric {
+                    best = (score, network.parameters.map { $0.value })
+                    sinceBest = 0
+                } else {
+                    sinceBest += 1
+                    if let patience = options.patience, sinceBest >= patience { break }
+                }
+            }
+            if let best { for (p, value) in zip(network.parameters, best.values) { p.value = value } }
+            members.append(network)
+        }
+        return members
+    }
+}

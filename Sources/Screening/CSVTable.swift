@@ -1,0 +1,38 @@
+/// A whole delimited file with a header row, for labelled training data (small next to libraries).
+public struct CSVTable: Sendable {
+    public var path: String
+    public var header: [String]
+    public var rows: [[String]]
+
+    public static func read(path: String) throws -> CSVTable {
+        var name = path.lowercased()
+        if name.hasSuffix(".gz") { name.removeLast(3) }
+        let separator: UInt8 = name.hasSuffix(".tsv") ? 9 : UInt8(ascii: ",")
+        let lines = try ByteLineReader(path: path)
+        var header: [String]? = nil
+        var rows: [[String]] = []
+        var pending: [UInt8] = []
+        while let line = try lines.nextLine({ Array($0) }) {
+            if !pending.isEmpty { pending.append(10) }
+            pending += line
+            let (fields, open) = pending.withUnsafeBufferPointer { LibraryReader.splitFields($0, separator: separator) }
+            if open { continue }
+            pending.removeAll()
+            if header == nil { header = fields.map { $0.trimmingCharacters(in: .whitespaces) } } else if !(fields.count == 1 && fields[0].isEmpty) {
+                rows.append(fields)
+            }
+        }
+        guard let header else { throw InputError("\(path): empty file, expected a header row") }
+        return CSVTable(path: path, header: header, rows: rows)
+    }
+
+    /// Index of a column by name (case-insensitive), or an error listing the columns.
+    public func column(_ name: String) throws -> Int {
+        guard let index = header.firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else {
+            throw InputError("\(path): no column named '\(name)' (columns: \(header.joined(separator: ", ")))")
+        }
+        return index
+    }
+}
+
+import Foundation

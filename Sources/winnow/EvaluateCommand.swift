@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Learning
+import Screening
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score labelled molecules with a model and print the metrics as JSON."
+    )
+
+    @Option(help: "Model file.") var model: String
+    @Option(help: "Labelled CSV (or TSV) file.") var data: String
+    @Option(help: "Column with the SMILES.") var smilesColumn = "smiles"
+    @Option(parsing: .singleValue, help: "Label column(s), in the model's task order (default: the model's task names).")
+    var labelColumn: [String] = []
+    @Option(help: "Only rows whose split column says this part (e.g. test).") var part: String?
+    @Option(help: "Column naming each row's part.") var splitColumn = "split"
+    @Option(help: "Write rejected rows here.") var errors: String?
+    @Option(help: "Threads for the matrix work (default: all cores).") var threads: Int?
+
+    func run() throws {
+        BLAS.useThreads(threads ?? defaultThreadCount())
+        let trained: TrainedModel
+        do { trained = try TrainedModel.read(from: URL(fileURLWithPath: model)) } catch {
+            printToStandardError("winnow evaluate: error: \(error)")
+            throw ExitCode(2)
+        }
+        let columns = labelColumn.isEmpty ? trained.header.tasks : labelColumn
+        guard columns.count == trained.header.tasks.count else {
+            printToStandardError("winnow evaluate: error: the model has \(trained.header.tasks.count) tasks, \(columns.count) label columns given")
+            throw ExitCode(2)
+        }
+        let labelled: LabelledData
+        do {
+            labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: columns, idColumn: nil,
+                                             taskKind: trained.header.taskKind)
+        } catch let error as InputError {
+            printToStandardError("winnow evaluate: error: \(error.message)")
+            throw ExitCode(2)
+        }
+        try labelled.reportRejections(to: errors, command: "evaluate")
+        var rows = Array(0..<labelled.dataset.count)
+        if let part {
+            let column = try labelled.table.column(splitColumn)
+            rows = rows.filter { i in
+                let fields = labelled.table.rows[labelled.rowNumbers[i] - 1]
+                return column < fields.count && fields[column].trimmingCharacters(in: .whitespaces).lowercased() == part.lowercased()
+            }
+        }
+        let prediction = trained.predict(rows.map { labelled.dataset.graphs[$0] })
+        var metrics = Evaluation.metrics(scores: prediction.scores, data: labelled.dataset, rows: rows)
+        metrics["rejected"] = Double(labelled.rejected.count)
+        print(jsonString(metrics), terminator: "")
+    }
+}

@@ -1,0 +1,82 @@
+import Chemistry
+import Foundation
+import Learning
+import Screening
+
+/// A labelled CSV read into a `Dataset`, with the rows that could not be used and why.
+struct LabelledData {
+    var dataset: Dataset
+    /// Row numbers (1-based, header excluded) of the molecules kept, parallel to `dataset`.
+    var rowNumbers: [Int]
+    var rejected: [(row: Int, smiles: String, reason: String)]
+    var table: CSVTable
+    var fileHash: String
+
+    static func load(path: String, smilesColumn: String, labelColumns: [String], idColumn: String?,
+                     taskKind: TaskKind? = nil) throws -> LabelledData {
+        let table = try CSVTable.read(path: path)
+        let smilesIndex = try table.column(smilesColumn)
+        let labelIndices = try labelColumns.map { try table.column($0) }
+        let idIndex = try idColumn.map { try table.column($0) }
+        let parser = try MoleculeParser()
+        var ids: [String] = [], smiles: [String] = [], graphs: [MolecularGraph] = [], labels: [[Double?]] = []
+        var rows: [Int] = []
+        var rejected: [(Int, String, String)] = []
+        var allBinary = true
+        for (r, fields) in table.rows.enumerated() {
+            let row = r + 1
+            let text = smilesIndex < fields.count ? fields[smilesIndex].trimmingCharacters(in: .whitespaces) : ""
+            var values: [Double?] = []
+            var problem: String? = nil
+            for (k, index) in labelIndices.enumerated() {
+                let cell = index < fields.count ? fields[index].trimmingCharacters(in: .whitespaces) : ""
+                if cell.isEmpty { values.append(nil); continue }
+                let lowered = cell.lowercased()
+                if lowered == "active" { values.append(1); continue }
+                if lowered == "inactive" { values.append(0); continue }
+                guard let value = Double(cell), value.isFinite else {
+                    problem = "label '\(cell)' in column \(labelColumns[k]) is not a number"
+                    break
+                }
+                if value != 0 && value != 1 { allBinary = false }
+                values.append(value)
+            }
+            if let problem { rejected.append((row, text, problem)); continue }
+            do {
+                let graph = try parser.parse(smiles: text)
+                graphs.append(graph)
+                smiles.append(text)
+                ids.append(idIndex.flatMap { $0 < fields.count ? fields[$0] : nil } ?? "row \(row)")
+                labels.append(values)
+                rows.append(row)
+            } catch {
+                rejected.append((row, text, error.message))
+            }
+        }
+        let kind = taskKind ?? (allBinary ? .classification : .regression)
+        let data = Dataset(ids: ids, smiles: smiles, graphs: graphs, taskNames: labelColumns, taskKind: kind, labels: labels)
+        let bytes = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
+        return LabelledData(dataset: data, rowNumbers: rows, rejected: rejected, table: table, fileHash: fnv1aHex(bytes))
+    }
+
+    func reportRejections(to errorsPath: String?, command: String) throws {
+        guard !rejected.isEmpty else { return }
+        printToStandardError("winnow \(command): \(rejected.count) rows of \(table.path) rejected" + (errorsPath == nil ? " (first: row \(rejected[0].row): \(rejected[0].reason))" : ""))
+        if let errorsPath {
+            let out = try OutputFile(path: errorsPath)
+            try out.write("record\tid\tinput\treason\n")
+            for r in rejected { try out.write("\(r.row)\trow \(r.row)\t\(r.smiles)\t\(r.reason)\n") }
+            try out.close()
+        }
+    }
+}
+
+func jsonString(_ metrics: [String: Double]) -> String {
+    let keys = metrics.keys.sorted()
+    let body = keys.map { key -> String in
+        let value = metrics[key]!
+        let text = value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.6f", value)
+        return "  \"\(key)\": \(text)"
+    }
+    return "{\n" + body.joined(separator: ",\n") + "\n}\n"
+}

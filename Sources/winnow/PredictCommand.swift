@@ -1,0 +1,119 @@
+import ArgumentParser
+import Chemistry
+import Foundation
+import Learning
+import Screening
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Score every molecule of a library with a model: id, smiles, score, uncertainty.",
+        discussion: "Rejected records go to --errors as record<TAB>id<TAB>input<TAB>reason; output order is input order."
+    )
+
+    @Option(help: "Model file.") var model: String
+    @Argument(help: "Library file (.smi, .csv, .tsv, .sdf, optionally .gz), or '-' for standard input.") var input: String
+    @OptionGroup var inputOptions: InputOptions
+    @Option(name: .shortAndLong, help: "Output CSV (default: standard output).") var output: String?
+    @Option(help: "Write rejected records here.") var errors: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Flag(help: "No progress line.") var quiet = false
+
+    func run() throws {
+        let trained: TrainedModel
+        do { trained = try TrainedModel.read(from: URL(fileURLWithPath: model)) } catch {
+            printToStandardError("winnow predict: error: \(error)")
+            throw ExitCode(2)
+        }
+        BLAS.useSingleThread()
+        do {
+            let summary = try Self.score(trained, input: input, inputOptions: inputOptions, output: output, errorsPath: errors,
+                                         threads: threads ?? defaultThreadCount(), progress: !quiet)
+            printToStandardError(String(format: "winnow predict: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s)",
+                                        summary.read, summary.written, summary.rejected, summary.seconds, summary.rate))
+        } catch let error as InputError {
+            printToStandardError("winnow predict: error: \(error.message)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Streams the library in batches through one model copy per worker and writes rows in input order.
+    static func score(_ trained: TrainedModel, input: String, inputOptions: InputOptions, output: String?, errorsPath: String?,
+                      threads: Int, progress showProgress: Bool) throws -> RunSummary {
+        let reader = try LibraryReader(path: input, format: inputOptions.libraryFormat, smilesColumn: inputOptions.smilesColumn,
+                                       idColumn: inputOptions.idColumn)
+        let out = try OutputFile(path: output)
+        let errors = try errorsPath.map { (p) throws(InputError) in try OutputFile(path: p) }
+        try errors?.write("record\tid\tinput\treason\n")
+        let tasks = trained.header.tasks
+        let columns = tasks.count == 1 ? ["score", "uncertainty"] : tasks.flatMap { ["score_\($0)", "uncertainty_\($0)"] }
+        try out.write((["id", "smiles"] + columns).joined(separator: ",") + "\n")
+        let pool = WorkerPool(threads: threads)
+        defer { pool.shutdown() }
+        let models = try [trained] + (1..<pool.threads).map { _ in try trained.copy() }
+        let parsers = try (0..<pool.threads).map { _ in try MoleculeParser() }
+        let workers = Workers(models: models, parsers: parsers)
+        let progress = ProgressLine(label: "predict")
+        var summary = RunSummary()
+        while true {
+            var batches: [RecordBatch] = []
+            for _ in 0..<(pool.threads * 4) {
+                guard let batch = try reader.nextBatch(size: 256) else { break }
+                batches.append(batch)
+            }
+            if batches.isEmpty { break }
+            let slots = Slots<(out: [UInt8], err: [UInt8], written: Int, rejected: Int)>(count: batches.count)
+            let round = batches
+            pool.run(count: round.count) { index, worker in
+                let batch = round[index]
+                var graphs: [MolecularGraph] = [], kept: [Int] = []
+                var err: [UInt8] = []
+                for i in 0..<batch.count {
+                    switch batch.molecule(i, parser: workers.parsers[worker]) {
+                    case .success(let graph): graphs.append(graph); kept.append(i)
+                    case .failure(let error): batch.appendErrorLine(i, reason: error.message, to: &err)
+                    }
+                }
+                let prediction = graphs.isEmpty ? Prediction(scores: [], uncertainties: []) : workers.models[worker].predict(graphs)
+                var text = ""
+                for (k, i) in kept.enumerated() {
+                    text += csvField(batch.ids[i]) + "," + csvField(batch.kind == .smiles ? batch.text(i) : "")
+                    for t in 0..<tasks.count {
+                        text += String(format: ",%.6f,%.6f", prediction.scores[k][t], prediction.uncertainties[k][t])
+                    }
+                    text += "\n"
+                }
+                slots[index] = (Array(text.utf8), err, kept.count, batch.count - kept.count)
+            }
+            for index in 0..<round.count {
+                guard let result = slots[index] else { continue }
+                try out.write(result.out)
+                try errors?.write(result.err)
+                summary.read += round[index].count
+                summary.written += result.written
+                summary.rejected += result.rejected
+            }
+            if showProgress { progress.update(done: summary.read) }
+        }
+        progress.finish()
+        try out.close()
+        try errors?.close()
+        summary.seconds = progress.elapsed
+        return summary
+    }
+}
+
+/// Worker-owned models and parsers: worker w only touches index w (see WorkerPool), hence unchecked.
+final class Workers: @unchecked Sendable {
+    let models: [TrainedModel]
+    let parsers: [MoleculeParser]
+    init(models: [TrainedModel], parsers: [MoleculeParser]) { self.models = models; self.parsers = parsers }
+}
+
+/// Quotes a CSV field when it holds a comma, quote or line break.
+func csvField(_ text: String) -> String {
+    if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return text
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Chemistry
+import Foundation
+import Learning
+import Screening
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a fingerprint MLP or a D-MPNN (or an ensemble of them) on labelled molecules.",
+        discussion: """
+        Example: winnow train --data targets/bace1/bace.csv --label-column Class --split scaffold \\
+                 --model dmpnn --members 5 -o targets/bace1/model.winnow
+        """
+    )
+
+    @Option(help: "Labelled CSV (or TSV) file.") var data: String
+    @Option(help: "Column with the SMILES.") var smilesColumn = "smiles"
+    @Option(parsing: .singleValue, help: "Label column (repeat for multi-task; empty cells = not measured).")
+    var labelColumn: [String] = []
+    @Option(help: "Column with ids (default: row N).") var idColumn: String?
+    @Option(help: "Column naming each row's part: train, valid, test.") var splitColumn: String?
+    @Option(help: "Split when there is no split column: scaffold or random.") var split = "scaffold"
+    @Option(help: "Seed for the split, initialisation and batching.") var seed: UInt64 = 0
+    @Option(help: "Model kind: mlp or dmpnn.") var model = "dmpnn"
+    @Option(help: "Ensemble members (different seeds); their spread is the uncertainty.") var members = 1
+    @Option(help: "Training epochs.") var epochs = 30
+    @Option(help: "Molecules per batch.") var batchSize = 50
+    @Option(help: "Hidden size (D-MPNN messages, MLP first layer).") var hidden: Int?
+    @Option(help: "Message-passing depth (D-MPNN).") var depth = 3
+    @Option(help: "Atom aggregation (D-MPNN): mean or sum.") var aggregation = "mean"
+    @Option(help: "Head hidden layer sizes, comma-separated.") var headHidden: String?
+    @Option(help: "Dropout probability.") var dropout: Float?
+    @Option(help: "Decoupled weight decay.") var weightDecay: Float = 0
+    @Option(help: "Stop after this many epochs without validation improvement.") var patience: Int?
+    @Flag(help: "Weight positives by the class ratio (imbalanced sets).") var balance = false
+    @Option(help: "Threads for the matrix work (default: all cores).") var threads: Int?
+    @Option(name: .shortAndLong, help: "Model file to write.") var output: String
+    @Option(help: "Also write the final metrics as JSON here.") var metrics: String?
+    @Option(help: "Write rejected rows here.") var errors: String?
+
+    func validate() throws {
+        if labelColumn.isEmpty { throw ValidationError("give at least one --label-column") }
+        guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be mlp or dmpnn") }
+        guard ["scaffold", "random"].contains(split) else { throw ValidationError("--split must be scaffold or random") }
+        guard DMPNN.Aggregation(rawValue: aggregation) != nil else { throw ValidationError("--aggregation must be mean or sum") }
+        guard members >= 1, members <= 64 else { throw ValidationError("--members must be between 1 and 64") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() throws {
+        BLAS.useThreads(threads ?? defaultThreadCount())
+        let started = Date()
+        let labelled: LabelledData
+        do {
+            labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: labelColumn, idColumn: idColumn)
+        } catch let error as InputError {
+            printToStandardError("winnow train: error: \(error.message)")
+            throw ExitCode(2)
+        }
+        try labelled.reportRejections(to: errors, command: "train")
+        let dataset = labelled.dataset
+        var parts: [SplitPart]
+        var splitDescription: String
+        if let splitColumn {
+            let column = try labelled.table.column(splitColumn)
+            let values = labelled.rowNumbers.map { row -> String in
+                let fields = labelled.table.rows[row - 1]
+                return column < fields.count ? fields[column] : ""
+            }
+            do { parts = try DataSplits.fromColumn(values) } catch {
+                printToStandardError("winnow train: error: \(data): \(error)")
+                throw ExitCode(2)
+            }
+            splitDescription = "column \(splitColumn)"
+        } else if split == "random" {
+            parts = DataSplits.random(count: dataset.count, seed: seed)
+            splitDescription = "random 80/10/10 seed \(seed)"
+        } else {
+            parts = DataSplits.scaffold(keys: dataset.graphs.map { $0.scaffoldKey() }, seed: seed)
+            splitDescription = "scaffold 80/10/10 seed \(seed)"
+        }
+        let trainRows = parts.indices.filter { parts[$0] == .train }
+        let validationRows = parts.indices.filter { parts[$0] == .validation }
+        let testRows = parts.indices.filter { parts[$0] == .test }
+        guard !trainRows.isEmpty else {
+            printToStandardError("winnow train: error: no training rows")
+            throw ExitCode(2)
+        }
+
+        var options = TrainingOptions()
+        options.kind = ModelKind(rawValue: model)!
+        options.members = members
+        options.epochs = epochs
+        options.batchSize = batchSize
+        options.seed = seed
+        options.depth = depth
+        options.aggregation = DMPNN.Aggregation(rawValue: aggregation)!
+        options.weightDecay = weightDecay
+        options.patience = patience
+        options.balanceClasses = balance
+        if options.kind == .mlp {
+            options.hidden = hidden ?? 1024
+            options.headHidden = headHidden.map(parseSizes) ?? [256]
+            options.dropout = dropout ?? 0.2
+        } else {
+            options.hidden = hidden ?? 300
+            options.headHidden = headHidden.map(parseSizes) ?? [300]
+            options.dropout = dropout ?? 0
+        }
+        printToStandardError("winnow train: \(dataset.count) molecules (\(trainRows.count) train, \(validationRows.count) validation, \(testRows.count) test; \(splitDescription)), \(dataset.taskKind.rawValue), model \(model) × \(members)")
+        let info = TrainingDataInfo(file: URL(fileURLWithPath: data).lastPathComponent, hash: labelled.fileHash, rows: dataset.count,
+                                    split: splitDescription,
+                                    counts: ["train": trainRows.count, "validation": validationRows.count, "test": testRows.count])
+        let trained = TrainedModel.train(dataset, train: trainRows, validation: validationRows, options: options, dataInfo: info) { r in
+            let metric = r.validationMetric.map { String(format: "%.4f", r.metricName == "rmse" ? -$0 : $0) } ?? "-"
+            let loss = String(format: "%.4f", Double(r.loss)), seconds = String(format: "%.1f", r.seconds)
+            printToStandardError("member \(r.member + 1) epoch \(r.epoch)  loss \(loss)  validation \(r.metricName) \(metric)  (\(seconds) s)")
+        }
+        var results: [String: Double] = [:]
+        for (name, rows) in [("train", trainRows), ("validation", validationRows), ("test", testRows)] where !rows.isEmpty {
+            let prediction = trained.predict(rows.map { dataset.graphs[$0] })
+            for (key, value) in Evaluation.metrics(scores: prediction.scores, data: dataset, rows: rows) {
+                results["\(name).\(key)"] = value
+            }
+        }
+        results["training_seconds"] = Date().timeIntervalSince(started)
+        trained.header.metrics = results
+        do {
+            try trained.write(to: URL(fileURLWithPath: output))
+        } catch {
+            printToStandardError("winnow train: error: \(error)")
+            throw ExitCode(2)
+        }
+        let text = jsonString(results)
+        print(text, terminator: "")
+        if let metrics { try text.write(toFile: metrics, atomically: true, encoding: .utf8) }
+        printToStandardError("winnow train: model written to \(output)")
+    }
+}
+
+func parseSizes(_ text: String) -> [Int] {
+    text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+}
