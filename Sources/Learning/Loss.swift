@@ -9,13 +9,15 @@ public struct Targets: Sendable {
 public enum Loss {
     /// Mean binary cross-entropy on logits over measured labels; `positiveWeights[t]` multiplies the
     /// loss of positives of task t (class balancing). Returns the loss and writes dL/dlogits.
+    /// `normalizer` overrides the label count used for the mean (a batch split into shards divides
+    /// every shard by the whole batch's count, so that the shard gradients add up exactly).
     public static func binaryCrossEntropy(logits: Matrix, targets: Targets, positiveWeights: [Float]? = nil,
-                                          gradient: inout Matrix) -> Float {
+                                          normalizer: Float? = nil, gradient: inout Matrix) -> Float {
         gradient.reshape(rows: logits.rows, cols: logits.cols)
         var total: Double = 0
         var count: Float = 0
         for v in targets.mask.values { count += v }
-        let norm = max(count, 1)
+        let norm = normalizer ?? max(count, 1)
         let tasks = logits.cols
         for i in 0..<logits.values.count {
             let mask = targets.mask.values[i]
@@ -32,11 +34,12 @@ public enum Loss {
     }
 
     /// Mean squared error over measured values; writes dL/dprediction.
-    public static func meanSquaredError(predictions: Matrix, targets: Targets, gradient: inout Matrix) -> Float {
+    public static func meanSquaredError(predictions: Matrix, targets: Targets, normalizer: Float? = nil,
+                                        gradient: inout Matrix) -> Float {
         gradient.reshape(rows: predictions.rows, cols: predictions.cols)
         var count: Float = 0
         for v in targets.mask.values { count += v }
-        let norm = max(count, 1)
+        let norm = normalizer ?? max(count, 1)
         var total: Double = 0
         for i in 0..<predictions.values.count {
             let mask = targets.mask.values[i]

@@ -135,6 +135,11 @@ public struct EpochReport: Sendable {
 }
 
 public enum Trainer {
+    /// Gradient shards per batch (fixed, so results do not depend on the thread count).
+    static let shards = 2
+    /// Compute the shards on parallel threads (BLAS should then run single-threaded).
+    nonisolated(unsafe) public static var parallel = true
+
     /// Learning rate at a step: linear warm-up to the maximum, then exponential decay to the final
     /// rate at the last step (Chemprop's Noam-like schedule).
     static func learningRate(step: Int, stepsPerEpoch: Int, options: TrainingOptions) -> Float {
@@ -197,15 +202,22 @@ public enum Trainer {
             }
         }
         var members: [Network] = []
+        let shards = Trainer.shards
         for member in 0..<options.members {
             let seed = options.seed &+ UInt64(member)
-            let network = Network.make(options, tasks: tasks, seed: seed)
+            // Identical replicas (same seed): each batch is cut into a fixed number of shards whose
+            // gradients are computed in parallel and summed in shard order, so training gives the
+            // same weights at any thread count.
+            let replicas = (0..<shards).map { _ in Network.make(options, tasks: tasks, seed: seed) }
+            let network = replicas[0]
             var generator = SeededGenerator(seed: seed ^ 0x5EED_0F_7A1B)
             var adam = Adam(weightDecay: options.weightDecay)
             let stepsPerEpoch = max(1, (trainRows.count + options.batchSize - 1) / options.batchSize)
             var step = 0
             var best: (metric: Double, values: [Matrix])? = nil
             var sinceBest = 0
+            let losses = UnsafeMutableBufferPointer<Float>.allocate(capacity: shards)
+            defer { losses.deallocate() }
             for epoch in 1...max(1, options.epochs) {
                 let started = Date()
                 var order = trainRows
@@ -216,17 +228,46 @@ public enum Trainer {
                 while start < order.count {
                     let rows = Array(order[start..<min(order.count, start + options.batchSize)])
                     start += options.batchSize
-                    for p in network.parameters { p.zeroGradient() }
-                    let output = features.forward(network, rows: rows, width: width, training: true, generator: &generator)
-                    var gradient = Matrix(rows: 0, cols: 0)
                     let targets = data.targets(rows)
-                    let loss = data.taskKind == .classification
-                        ? Loss.binaryCrossEntropy(logits: output, targets: targets, positiveWeights: positiveWeights, gradient: &gradient)
-                        : Loss.meanSquaredError(predictions: output, targets: targets, gradient: &gradient)
-                    Featurised.backward(network, gradient)
-                    adam.update(network.parameters, learningRate: learningRate(step: step, stepsPerEpoch: stepsPerEpoch, options: options))
+                    var labelled: Float = 0
+                    for v in targets.mask.values { labelled += v }
+                    let normalizer = max(labelled, 1)
+                    let shardSize = (rows.count + shards - 1) / shards
+                    let stepSeed = seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step)
+                    let work = { (s: Int) in
+                        let replica = replicas[s]
+                        for p in replica.parameters { p.zeroGradient() }
+                        losses[s] = 0
+                        let lower = min(rows.count, s * shardSize), upper = min(rows.count, lower + shardSize)
+                        guard lower < upper else { return }
+                        let shardRows = Array(rows[lower..<upper])
+                        var shardGenerator = SeededGenerator(seed: stepSeed &+ UInt64(s) &* 0x632B_E59B_D9B4_E019)
+                        let output = features.forward(replica, rows: shardRows, width: width, training: true, generator: &shardGenerator)
+                        var gradient = Matrix(rows: 0, cols: 0)
+                        let shardTargets = data.targets(shardRows)
+                        losses[s] = data.taskKind == .classification
+                            ? Loss.binaryCrossEntropy(logits: output, targets: shardTargets, positiveWeights: positiveWeights,
+                                                      normalizer: normalizer, gradient: &gradient)
+                            : Loss.meanSquaredError(predictions: output, targets: shardTargets, normalizer: normalizer, gradient: &gradient)
+                        Featurised.backward(replica, gradient)
+                    }
+                    if Trainer.parallel {
+                        // Safe: shard s touches only replicas[s] and losses[s]; data and features are read-only.
+                        let box = UncheckedSendable(work)
+                        DispatchQueue.concurrentPerform(iterations: shards) { box.value($0) }
+                    } else {
+                        for s in 0..<shards { work(s) }
+                    }
+                    let parameterLists = replicas.map { $0.parameters }
+                    for k in parameterLists[0].indices {
+                        for s in 1..<shards { BLAS.axpy(1, parameterLists[s][k].gradient.values, &parameterLists[0][k].gradient.values) }
+                    }
+                    adam.update(parameterLists[0], learningRate: learningRate(step: step, stepsPerEpoch: stepsPerEpoch, options: options))
+                    for k in parameterLists[0].indices {
+                        for s in 1..<shards { parameterLists[s][k].value = parameterLists[0][k].value }
+                    }
                     step += 1
-                    lossSum += loss
+                    lossSum += losses.reduce(0, +)
                     batches += 1
                 }
                 var metric: Double? = nil
@@ -251,4 +292,10 @@ public enum Trainer {
         }
         return members
     }
+}
+
+/// Hands a closure to worker threads where the caller guarantees the threads touch disjoint state.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

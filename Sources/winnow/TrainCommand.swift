@@ -50,7 +50,10 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.useThreads(threads ?? defaultThreadCount())
+        // Gradient shards run on parallel threads; BLAS stays single-threaded inside each.
+        let threadCount = threads ?? defaultThreadCount()
+        Trainer.parallel = threadCount > 1
+        BLAS.useSingleThread()
         let started = Date()
         let labelled: LabelledData
         do {
