@@ -73,7 +73,7 @@ public final class DMPNN: MoleculeModel {
         var sums = Matrix(rows: 0, cols: 0)
         for _ in 1..<depth {
             incomingSums(h, batch, into: &sums)
-            var m = Matrix(rows: batch.edgeCount, cols: width)
+            var m = Matrix(uninitializedRows: batch.edgeCount, cols: width)
             m.values.withUnsafeMutableBufferPointer { out in
                 sums.values.withUnsafeBufferPointer { a in
                     h.values.withUnsafeBufferPointer { hv in
@@ -86,9 +86,14 @@ public final class DMPNN: MoleculeModel {
                     }
                 }
             }
-            var z = z0
-            BLAS.gemm(m, messageWeight.value, into: &z, beta: 1)
-            Activation.relu(&z)
+            // H_t = ReLU(Z0 + M·W_h), the addition fused into the activation pass.
+            var z = Matrix(rows: 0, cols: 0)
+            BLAS.gemm(m, messageWeight.value, into: &z)
+            z.values.withUnsafeMutableBufferPointer { zv in
+                z0.values.withUnsafeBufferPointer { base in
+                    for i in 0..<zv.count { zv[i] = max(zv[i] + base[i], 0) }
+                }
+            }
             messages.append(m)
             h = z
             states.append(h)
@@ -121,7 +126,7 @@ public final class DMPNN: MoleculeModel {
         let width = hidden
         let dReadout = head.backward(gradient)
         // Readout → atoms.
-        var dq = Matrix(rows: batch.atomCount, cols: width)
+        var dq = Matrix(uninitializedRows: batch.atomCount, cols: width)
         dq.values.withUnsafeMutableBufferPointer { out in
             dReadout.values.withUnsafeBufferPointer { d in
                 for v in 0..<batch.atomCount {
@@ -137,14 +142,22 @@ public final class DMPNN: MoleculeModel {
         var dSums = Matrix(rows: 0, cols: 0)
         BLAS.gemm(dq, atomMessageWeight.value, transposeB: true, into: &dSums)
         // Sums of the last states → edges: dH[e] = dSums[target[e]].
-        var dh = Matrix(rows: batch.edgeCount, cols: width)
+        var dh = Matrix(uninitializedRows: batch.edgeCount, cols: width)
         scatterFromAtoms(dSums, batch, into: &dh)
         var dz0 = Matrix(rows: batch.edgeCount, cols: width)
         for t in stride(from: depth - 1, through: 1, by: -1) {
             // H_t = ReLU(Z0 + M_t W_h)
             var dz = dh
-            Activation.reluBackward(output: states[t], gradient: &dz)
-            BLAS.axpy(1, dz.values, &dz0.values)
+            dz.values.withUnsafeMutableBufferPointer { g in
+                states[t].values.withUnsafeBufferPointer { o in
+                    dz0.values.withUnsafeMutableBufferPointer { acc in
+                        for i in 0..<g.count {
+                            if o[i] <= 0 { g[i] = 0 }
+                            acc[i] += g[i]
+                        }
+                    }
+                }
+            }
             BLAS.gemm(messages[t - 1], transposeA: true, dz, into: &messageWeight.gradient, beta: 1)
             var dm = Matrix(rows: 0, cols: 0)
             BLAS.gemm(dz, messageWeight.value, transposeB: true, into: &dm)
@@ -163,9 +176,16 @@ public final class DMPNN: MoleculeModel {
                     }
                 }
             }
-            var fromSums = Matrix(rows: batch.edgeCount, cols: width)
-            scatterFromAtoms(dA, batch, into: &fromSums)
-            BLAS.axpy(1, fromSums.values, &dPrevious.values)
+            // … and the sums feed every edge into its target: dH_{t−1}[e] += dA[target[e]].
+            dPrevious.values.withUnsafeMutableBufferPointer { p in
+                dA.values.withUnsafeBufferPointer { a in
+                    for e in 0..<batch.edgeCount {
+                        let row = p.baseAddress! + e * width
+                        let from = a.baseAddress! + Int(batch.target[e]) * width
+                        for j in 0..<width { row[j] += from[j] }
+                    }
+                }
+            }
             dh = dPrevious
         }
         // H0 = ReLU(Z0)

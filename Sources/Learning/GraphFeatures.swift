@@ -139,23 +139,35 @@ public struct GraphBatch: Sendable {
         }
     }
 
-    /// Concatenates batches (molecule order kept).
+    /// Concatenates batches (molecule order kept), copying the arrays in bulk.
     public init(joining parts: [GraphBatch]) {
+        var atoms = 0, edges = 0, atomEntries = 0, edgeEntries = 0
+        for part in parts {
+            atoms += part.atomCount; edges += part.edgeCount
+            atomEntries += part.atomInputs.indices.count; edgeEntries += part.edgeInputs.indices.count
+        }
+        atomInputs.offsets.reserveCapacity(atoms + 1); atomInputs.indices.reserveCapacity(atomEntries)
+        atomInputs.values.reserveCapacity(atomEntries)
+        edgeInputs.offsets.reserveCapacity(edges + 1); edgeInputs.indices.reserveCapacity(edgeEntries)
+        edgeInputs.values.reserveCapacity(edgeEntries)
+        source.reserveCapacity(edges); target.reserveCapacity(edges); reverse.reserveCapacity(edges)
+        atomMolecule.reserveCapacity(atoms); atomsPerMolecule.reserveCapacity(parts.count)
         for part in parts {
             let atomBase = Int32(atomMolecule.count), edgeBase = Int32(source.count), moleculeBase = Int32(moleculeCount)
-            for r in 0..<part.atomInputs.count {
-                let range = Int(part.atomInputs.offsets[r])..<Int(part.atomInputs.offsets[r + 1])
-                atomInputs.append(range.map { (Int(part.atomInputs.indices[$0]), part.atomInputs.values[$0]) })
-            }
-            for r in 0..<part.edgeInputs.count {
-                let range = Int(part.edgeInputs.offsets[r])..<Int(part.edgeInputs.offsets[r + 1])
-                edgeInputs.append(range.map { (Int(part.edgeInputs.indices[$0]), part.edgeInputs.values[$0]) })
-            }
-            source += part.source.map { $0 + atomBase }
-            target += part.target.map { $0 + atomBase }
-            reverse += part.reverse.map { $0 + edgeBase }
-            atomMolecule += part.atomMolecule.map { $0 + moleculeBase }
-            atomsPerMolecule += part.atomsPerMolecule
+            Self.appendRows(part.atomInputs, to: &atomInputs)
+            Self.appendRows(part.edgeInputs, to: &edgeInputs)
+            for x in part.source { source.append(x + atomBase) }
+            for x in part.target { target.append(x + atomBase) }
+            for x in part.reverse { reverse.append(x + edgeBase) }
+            for x in part.atomMolecule { atomMolecule.append(x + moleculeBase) }
+            atomsPerMolecule.append(contentsOf: part.atomsPerMolecule)
         }
+    }
+
+    private static func appendRows(_ rows: SparseRows, to out: inout SparseRows) {
+        let base = Int32(out.indices.count)
+        for k in 1..<rows.offsets.count { out.offsets.append(rows.offsets[k] + base) }
+        out.indices.append(contentsOf: rows.indices)
+        out.values.append(contentsOf: rows.values)
     }
 }

@@ -19,6 +19,14 @@ public struct Matrix: Sendable, Equatable {
         self.init(rows: rows, cols: cols, values: [Float](repeating: value, count: rows * cols))
     }
 
+    /// A matrix whose values the caller overwrites completely before reading (skips zero-filling,
+    /// which costs a full memory pass on the large edge matrices of message passing).
+    public init(uninitializedRows rows: Int, cols: Int) {
+        self.rows = rows
+        self.cols = cols
+        values = [Float](unsafeUninitializedCapacity: rows * cols) { _, count in count = rows * cols }
+    }
+
     /// Glorot/Xavier uniform initialisation, deterministic for a generator state.
     public static func glorot<G: RandomNumberGenerator>(rows: Int, cols: Int, using generator: inout G) -> Matrix {
         let limit = (6.0 / Float(rows + cols)).squareRoot()
@@ -41,7 +49,10 @@ public struct Matrix: Sendable, Equatable {
     public mutating func reshape(rows: Int, cols: Int) {
         self.rows = rows
         self.cols = cols
-        if values.count != rows * cols { values = [Float](repeating: 0, count: rows * cols) }
+        if values.count != rows * cols {
+            let n = rows * cols
+            values = [Float](unsafeUninitializedCapacity: n) { _, count in count = n }
+        }
     }
 }
 
