@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import WinnowTestSupport
+
+/// train → evaluate → predict through the real binary, on the bundled BACE-1 target.
+@Suite struct ModelCLITests {
+    @Test func trainEvaluatePredictRoundTrip() throws {
+        let folder = try TestPaths.scratch("models")
+        let data = TestPaths.repository.appendingPathComponent("targets/bace1/bace.csv").path
+        let model = folder.appendingPathComponent("bace.winnow").path
+        let metrics = folder.appendingPathComponent("metrics.json").path
+        let train = try runWinnow(["train", "--data", data, "--label-column", "Class", "--split-column", "split",
+                                   "--model", "mlp", "--hidden", "128", "--head-hidden", "32", "--epochs", "4",
+                                   "--members", "2", "-o", model, "--metrics", metrics])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.contains("member 2 epoch 4"))
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metrics))) as? [String: Double]
+        let testAUC = try #require(json?["test.roc_auc"])
+        #expect(testAUC > 0.7)
+        #expect(json?["test.molecules"] == 151)
+
+        let evaluate = try runWinnow(["evaluate", "--model", model, "--data", data, "--part", "test"])
+        #expect(evaluate.status == 0)
+        let evaluated = try JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Double]
+        #expect(abs((evaluated?["roc_auc"] ?? 0) - testAUC) < 1e-6)
+
+        let library = folder.appendingPathComponent("lib.smi").path
+        try "CCOc1ccccc1\tgood1\nC(C\tbroken\nNc1ccccc1\tgood2\n".write(toFile: library, atomically: true, encoding: .utf8)
+        let scores = folder.appendingPathComponent("scores.csv").path
+        let errors = folder.appendingPathComponent("errors.tsv").path
+        let predict = try runWinnow(["predict", "--model", model, library, "-o", scores, "--errors", errors, "--quiet"])
+        #expect(predict.status == 0)
+        #expect(predict.stderr.contains("read 3, scored 2, rejected 1"))
+        let rows = try String(contentsOfFile: scores, encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "id,smiles,score,uncertainty")
+        #expect(rows.count == 3 && rows[1].hasPrefix("good1,CCOc1ccccc1,") && rows[2].hasPrefix("good2,"))
+        let errorLines = try String(contentsOfFile: errors, encoding: .utf8).split(separator: "\n")
+        #expect(errorLines.count == 2 && errorLines[1].hasPrefix("2\tbroken\t"))
+
+        // A damaged model is refused with a message naming the file.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: model))
+        bytes[bytes.count / 3] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: model))
+        let damaged = try runWinnow(["predict", "--model", model, library])
+        #expect(damaged.status != 0)
+        #expect(damaged.stderr.contains(model) && damaged.stderr.contains("damaged"))
+    }
+
+    @Test func trainRejectsMissingColumns() throws {
+        let data = TestPaths.repository.appendingPathComponent("targets/bace1/bace.csv").path
+        let result = try runWinnow(["train", "--data", data, "--label-column", "Activity", "-o", "/tmp/never.winnow"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("Activity") && result.stderr.contains("Class"))
+    }
+}
