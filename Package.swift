@@ -53,7 +53,7 @@ let package = Package(
         ),
         // MARK: - Tests
         .target(name: "WinnowTestSupport", path: "Tests/WinnowTestSupport"),
-        .testTarget(name: "ChemistryTests", dependencies: ["Chemistry", "Screening", "WinnowTestSupport"]),
+        .testTarget(name: "ChemistryTests", dependencies: ["Chemistry", "Fingerprints", "Screening", "WinnowTestSupport"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "Screening", "WinnowTestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Chemistry", "Fingerprints", "WinnowTestSupport"]),
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Fingerprints", "Chemistry", "WinnowTestSupport"]),

@@ -17,6 +17,14 @@ public struct ModelHeader: Codable, Sendable, Equatable {
     public var trainingData: TrainingDataInfo
     /// Metric name (e.g. "test.roc_auc") → value.
     public var metrics: [String: Double]
+    /// Actives of the training rows (first task), for "nearest known active" in hit lists.
+    public var knownActives: [KnownActive] = []
+}
+
+public struct KnownActive: Codable, Sendable, Equatable {
+    public var id: String
+    public var smiles: String
+    public init(id: String, smiles: String) { self.id = id; self.smiles = smiles }
 }
 
 public struct TrainingDataInfo: Codable, Sendable, Equatable {
@@ -59,8 +67,12 @@ public final class TrainedModel {
     public static func train(_ data: Dataset, train: [Int], validation: [Int], options: TrainingOptions,
                              dataInfo: TrainingDataInfo, report: (EpochReport) -> Void) -> TrainedModel {
         let networks = Trainer.train(data, train: train, validation: validation, options: options, report: report)
-        let header = ModelHeader(kind: options.kind, taskKind: data.taskKind, tasks: data.taskNames, members: networks.count,
+        var header = ModelHeader(kind: options.kind, taskKind: data.taskKind, tasks: data.taskNames, members: networks.count,
                                  options: options, trainingData: dataInfo, metrics: [:])
+        if data.taskKind == .classification {
+            header.knownActives = train.filter { (data.labels[$0].first ?? nil).map { $0 > 0.5 } ?? false }
+                .map { KnownActive(id: data.ids[$0], smiles: data.smiles[$0]) }
+        }
         return TrainedModel(header: header, networks: networks)
     }
 

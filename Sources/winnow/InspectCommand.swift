@@ -32,6 +32,8 @@ struct InspectCommand: ParsableCommand {
             print("  \(graph.bondBegins[b] + 1)-\(graph.bondEnds[b] + 1)\torder=\(graph.bondOrders[b])"
                 + (flags.contains(.aromatic) ? "\taromatic" : "") + (flags.contains(.inRing) ? "\tring" : "") + (flags.contains(.dative) ? "\tdative" : ""))
         }
+        print("smiles: \(graph.smiles())")
+        print("scaffold: \(graph.scaffoldSMILES())")
         print("rings: " + graph.smallestRings().map { "[" + $0.atoms.map { String($0 + 1) }.joined(separator: " ") + "]" }.joined(separator: " "))
         let generator = MorganGenerator()
         let words = generator.bits(graph)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Chemistry
+import Fingerprints
 import Foundation
 import Learning
 import Screening
@@ -34,6 +35,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Decoupled weight decay.") var weightDecay: Float = 0
     @Option(help: "Stop after this many epochs without validation improvement.") var patience: Int?
     @Flag(help: "Weight positives by the class ratio (imbalanced sets).") var balance = false
+    @Option(help: "Morgan radius of the MLP's fingerprints.") var radius = 2
+    @Option(help: "Morgan fingerprint size of the MLP.") var bits = 2048
+    @Flag(help: "MLP input: on/off bits instead of counts.") var binary = false
     @Option(help: "Threads for the matrix work (default: all cores).") var threads: Int?
     @Option(name: .shortAndLong, help: "Model file to write.") var output: String
     @Option(help: "Also write the final metrics as JSON here.") var metrics: String?
@@ -103,6 +107,8 @@ struct TrainCommand: ParsableCommand {
         options.weightDecay = weightDecay
         options.patience = patience
         options.balanceClasses = balance
+        options.fingerprint = MorganSettings(radius: radius, size: bits)
+        options.useCounts = !binary
         if options.kind == .mlp {
             options.hidden = hidden ?? 1024
             options.headHidden = headHidden.map(parseSizes) ?? [256]
