@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Chemistry", dependencies: ["COpenBabelShim"]),
         .target(name: "Fingerprints", dependencies: ["Chemistry"]),
         .target(name: "Learning", dependencies: ["CBLAS", "Chemistry", "Fingerprints"]),
-        .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "CZlib", "COpenBabelShim"]),
+        .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "Learning", "CZlib", "COpenBabelShim"]),
         .executableTarget(
             name: "winnow",
             dependencies: [

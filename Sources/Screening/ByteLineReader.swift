@@ -42,6 +42,15 @@ public final class ByteLineReader {
 
     deinit { gzclose(file) }
 
+    /// Fraction of the file consumed so far (compressed bytes for gzip), for progress estimates;
+    /// nil for standard input.
+    public var fractionRead: Double? {
+        guard path != "-", let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber,
+              size.doubleValue > 0 else { return nil }
+        let offset = Double(gzoffset(file))
+        return min(1, offset / size.doubleValue)
+    }
+
     private func refill() throws(InputError) {
         if start > 0 {
             let remaining = end - start

@@ -67,6 +67,9 @@ public final class LibraryReader {
     /// Records read so far.
     public var recordsRead: Int { nextRecord - 1 }
 
+    /// Fraction of the input consumed (nil for standard input).
+    public var fractionRead: Double? { lines.fractionRead }
+
     /// The next batch of at most `size` records, or nil at the end of the file.
     public func nextBatch(size: Int) throws -> RecordBatch? {
         switch format {

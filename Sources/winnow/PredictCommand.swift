@@ -110,10 +110,3 @@ final class Workers: @unchecked Sendable {
     init(models: [TrainedModel], parsers: [MoleculeParser]) { self.models = models; self.parsers = parsers }
 }
 
-/// Quotes a CSV field when it holds a comma, quote or line break.
-func csvField(_ text: String) -> String {
-    if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-    return text
-}

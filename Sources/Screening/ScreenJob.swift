@@ -1,0 +1,368 @@
+import CZlib
+import Chemistry
+import Fingerprints
+import Foundation
+import Learning
+
+/// What a finished (or resumed) screen reports.
+public struct ScreenSummary: Sendable, Codable, Equatable {
+    public var read = 0
+    public var scored = 0
+    public var rejected = 0
+    public var seconds = 0.0
+    public init() {}
+    public var rate: Double { seconds > 0 ? Double(read) / seconds : 0 }
+}
+
+/// A ranked hit with the explanations chemists ask for.
+public struct ExplainedHit: Sendable {
+    public var rank: Int
+    public var hit: Hit
+    public var nearestActive: String
+    public var nearestActiveSimilarity: Double?
+    public var scaffold: String
+}
+
+/// Progress saved by `--checkpoint DIR`, enough to finish the same screen after a crash with
+/// byte-identical outputs.
+struct ScreenCheckpoint: Codable {
+    static let version = 1
+    var version = ScreenCheckpoint.version
+    var library: String
+    var libraryBytes: Int64
+    var modelHash: String
+    var settings: String
+    var recordsDone: Int
+    var summary: ScreenSummary
+    var pool: TopHits
+    var errorsBytes: UInt64
+    var allScoresBytes: UInt64
+}
+
+/// `winnow screen`: streams a library through a model on all cores, keeps the best hits in bounded
+/// memory, explains them, and can checkpoint, resume and run as one shard of many.
+public struct ScreenJob {
+    public var modelPath: String
+    public var library: String
+    public var format: LibraryFormat?
+    public var smilesColumn: String?
+    public var idColumn: String?
+    public var top = 1000
+    public var output: String
+    public var errorsPath: String?
+    public var allScoresPath: String?
+    public var diverse: Double?
+    public var threads = 1
+    public var checkpointDirectory: String?
+    public var resume = false
+    public var shard: ShardSpec?
+    public var showProgress = true
+    /// Records per round: fixed, so that rounds (and checkpoints) do not depend on the thread count.
+    public var roundSize = 4096
+
+    public init(modelPath: String, library: String, output: String) {
+        self.modelPath = modelPath
+        self.library = library
+        self.output = output
+    }
+
+    /// Pool kept during the scan: the hit list itself, or five times it when diversity filtering
+    /// needs candidates to skip.
+    var poolSize: Int { diverse == nil ? top : top * 5 }
+
+    var settingsDescription: String {
+        "top=\(top) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-")"
+    }
+
+    public func run() throws -> (summary: ScreenSummary, hits: [ExplainedHit], model: TrainedModel) {
+        let modelData: Data
+        do { modelData = try Data(contentsOf: URL(fileURLWithPath: modelPath)) } catch {
+            throw InputError("\(modelPath): cannot read the model file")
+        }
+        let trained: TrainedModel
+        do { trained = try TrainedModel.load(try ModelArchive.decode(modelData, source: modelPath), source: modelPath) } catch {
+            throw InputError("\(error)")
+        }
+        let modelHash = fnv1aHex(modelData)
+        let libraryBytes = library == "-" ? -1 : ((try? FileManager.default.attributesOfItem(atPath: library)[.size] as? NSNumber)?.int64Value ?? -1)
+        let checkpointURL = checkpointDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("screen.checkpoint.json") }
+
+        var state = ScreenCheckpoint(library: library, libraryBytes: libraryBytes, modelHash: modelHash, settings: settingsDescription,
+                                     recordsDone: 0, summary: ScreenSummary(), pool: TopHits(capacity: poolSize),
+                                     errorsBytes: 0, allScoresBytes: 0)
+        if resume {
+            guard let checkpointURL else { throw InputError("--resume needs --checkpoint DIR") }
+            if let data = try? Data(contentsOf: checkpointURL) {
+                guard let saved = try? JSONDecoder().decode(ScreenCheckpoint.self, from: data), saved.version == ScreenCheckpoint.version else {
+                    throw InputError("\(checkpointURL.path): damaged or from another Winnow version; delete it to start over")
+                }
+                guard saved.library == library, saved.libraryBytes == libraryBytes, saved.modelHash == modelHash, saved.settings == settingsDescription else {
+                    throw InputError("\(checkpointURL.path): was made by a screen with another library, model or settings; delete it to start over")
+                }
+                state = saved
+            }
+        }
+        if let checkpointDirectory {
+            try? FileManager.default.createDirectory(atPath: checkpointDirectory, withIntermediateDirectories: true)
+        }
+
+        // Side outputs are appended round by round; on resume they are cut back to the checkpoint.
+        let errors = try errorsPath.map { (path) throws -> AppendFile in try AppendFile(path: path, truncateTo: state.errorsBytes, header: "record\tid\tinput\treason\n") }
+        let allScores = try allScoresPath.map { (path) throws -> AppendFile in
+            try AppendFile(path: path, truncateTo: state.allScoresBytes, header: "record,id,score,uncertainty\n")
+        }
+
+        let reader = try LibraryReader(path: library, format: format, smilesColumn: smilesColumn, idColumn: idColumn)
+        // Skip what the checkpoint covers (rounds are whole batches, so this lands on the boundary).
+        let batchSize = 256
+        while reader.recordsRead < state.recordsDone {
+            guard try reader.nextBatch(size: min(batchSize, state.recordsDone - reader.recordsRead)) != nil else { break }
+        }
+
+        BLAS.useSingleThread()
+        let pool = WorkerPool(threads: threads)
+        defer { pool.shutdown() }
+        let models = try [trained] + (1..<pool.threads).map { _ in try trained.copy() }
+        let parsers = try (0..<pool.threads).map { _ in try MoleculeParser() }
+        let workers = ScreenWorkers(models: models, parsers: parsers)
+        let progress = ProgressLine(label: "screen")
+        let started = Date()
+        let secondsBefore = state.summary.seconds
+        var lastSave = Date()
+        let shard = self.shard
+
+        while true {
+            var batches: [RecordBatch] = []
+            var inRound = 0
+            while inRound < roundSize, let batch = try reader.nextBatch(size: batchSize) {
+                batches.append(batch)
+                inRound += batch.count
+            }
+            if batches.isEmpty { break }
+            typealias Result = (hits: [Hit], err: [UInt8], rejected: Int, read: Int)
+            let slots = Slots<Result>(count: batches.count)
+            let round = batches
+            pool.run(count: round.count) { index, worker in
+                let batch = round[index]
+                var graphs: [MolecularGraph] = [], kept: [Int] = []
+                var err: [UInt8] = []
+                var read = 0
+                for i in 0..<batch.count {
+                    if let shard, !shard.contains(record: batch.firstRecord + i) { continue }
+                    read += 1
+                    switch batch.molecule(i, parser: workers.parsers[worker]) {
+                    case .success(let graph): graphs.append(graph); kept.append(i)
+                    case .failure(let error): batch.appendErrorLine(i, reason: error.message, to: &err)
+                    }
+                }
+                var hits: [Hit] = []
+                if !graphs.isEmpty {
+                    let prediction = workers.models[worker].predict(graphs)
+                    for (k, i) in kept.enumerated() {
+                        let smiles = batch.kind == .smiles ? batch.text(i) : graphs[k].smiles()
+                        hits.append(Hit(record: batch.firstRecord + i, id: batch.ids[i], smiles: smiles,
+                                        score: prediction.scores[k][0], uncertainty: prediction.uncertainties[k][0]))
+                    }
+                }
+                slots[index] = (hits, err, read - kept.count, read)
+            }
+            var scoresText: [UInt8] = []
+            var errorText: [UInt8] = []
+            for index in 0..<round.count {
+                guard let result = slots[index] else { continue }
+                errorText += result.err
+                for hit in result.hits {
+                    state.pool.insert(hit)
+                    if allScores != nil {
+                        scoresText += Array("\(hit.record),\(csvField(hit.id)),\(formatScore(hit.score)),\(formatScore(hit.uncertainty))\n".utf8)
+                    }
+                }
+                state.summary.read += result.read
+                state.summary.scored += result.hits.count
+                state.summary.rejected += result.rejected
+            }
+            try errors?.append(errorText)
+            try allScores?.append(scoresText, compressedMember: allScoresPath?.hasSuffix(".gz") ?? false)
+            state.recordsDone = reader.recordsRead
+            state.errorsBytes = errors?.length ?? 0
+            state.allScoresBytes = allScores?.length ?? 0
+            state.summary.seconds = secondsBefore + Date().timeIntervalSince(started)
+            if let checkpointURL, Date().timeIntervalSince(lastSave) >= 1 {
+                try save(state, to: checkpointURL)
+                lastSave = Date()
+            }
+            if showProgress {
+                let fraction = reader.fractionRead
+                let total = fraction.flatMap { $0 > 0.01 ? Int(Double(reader.recordsRead) / $0) : nil }
+                progress.update(done: reader.recordsRead, total: total)
+            }
+        }
+        progress.finish()
+        try errors?.close()
+        try allScores?.close()
+        state.summary.seconds = secondsBefore + Date().timeIntervalSince(started)
+        let hits = try explain(state.pool.sorted(), model: trained)
+        try writeHitList(hits, to: output)
+        if let checkpointURL {
+            state.recordsDone = reader.recordsRead
+            try save(state, to: checkpointURL)
+        }
+        return (state.summary, hits, trained)
+    }
+
+    private func save(_ state: ScreenCheckpoint, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(state)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+        try data.write(to: temporary)
+        _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+    }
+
+    /// Diversity filter, nearest known active and scaffold for the final hits (one thread: K is small).
+    func explain(_ ranked: [Hit], model: TrainedModel) throws -> [ExplainedHit] {
+        let parser = try MoleculeParser()
+        let generator = MorganGenerator(settings: MorganSettings(radius: 2, size: 2048))
+        var actives: [(id: String, bits: [UInt64])] = []
+        for active in model.header.knownActives {
+            if let graph = try? parser.parse(smiles: active.smiles) { actives.append((active.id, generator.bits(graph))) }
+        }
+        var chosen: [(hit: Hit, bits: [UInt64], graph: MolecularGraph?)] = []
+        for hit in ranked {
+            if chosen.count >= top { break }
+            let graph = try? parser.parse(smiles: hit.smiles)
+            let bits = graph.map { generator.bits($0) } ?? []
+            if let threshold = diverse, chosen.contains(where: { tanimoto($0.bits, bits) > threshold }) { continue }
+            chosen.append((hit, bits, graph))
+        }
+        return chosen.enumerated().map { index, entry in
+            var best: (String, Double)? = nil
+            for active in actives {
+                let similarity = tanimoto(entry.bits, active.bits)
+                if best == nil || similarity > best!.1 { best = (active.id, similarity) }
+            }
+            return ExplainedHit(rank: index + 1, hit: entry.hit, nearestActive: best?.0 ?? "",
+                                nearestActiveSimilarity: best?.1, scaffold: entry.graph?.scaffoldSMILES() ?? "")
+        }
+    }
+
+    func writeHitList(_ hits: [ExplainedHit], to path: String) throws {
+        var text = HitList.header + "\n"
+        for h in hits { text += HitList.line(h) + "\n" }
+        let out = try OutputFile(path: path)
+        try out.write(text)
+        try out.close()
+    }
+}
+
+/// The hit-list CSV: its columns and how `winnow merge` reads it back.
+public enum HitList {
+    public static let header = "rank,record,id,smiles,score,uncertainty,nearest_active,nearest_active_similarity,scaffold"
+
+    public static func line(_ h: ExplainedHit) -> String {
+        [String(h.rank), String(h.hit.record), csvField(h.hit.id), csvField(h.hit.smiles), formatScore(h.hit.score),
+         formatScore(h.hit.uncertainty), csvField(h.nearestActive),
+         h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? "", csvField(h.scaffold)].joined(separator: ",")
+    }
+
+    /// Reads a hit list written by `screen` (for `merge`).
+    public static func read(_ path: String) throws -> [ExplainedHit] {
+        let table = try CSVTable.read(path: path)
+        guard table.header.joined(separator: ",") == header else {
+            throw InputError("\(path): not a Winnow hit list (expected columns \(header))")
+        }
+        return try table.rows.enumerated().map { index, f in
+            guard f.count == 9, let record = Int(f[1]), let score = Float(f[4]), let uncertainty = Float(f[5]) else {
+                throw InputError("\(path): line \(index + 2) is not a valid hit-list row")
+            }
+            return ExplainedHit(rank: Int(f[0]) ?? 0, hit: Hit(record: record, id: f[2], smiles: f[3], score: score, uncertainty: uncertainty),
+                                nearestActive: f[6], nearestActiveSimilarity: Double(f[7]), scaffold: f[8])
+        }
+    }
+
+    /// Merges shard hit lists into one ranked list of at most `top` hits.
+    public static func merge(_ lists: [[ExplainedHit]], top: Int) -> [ExplainedHit] {
+        let all = lists.flatMap { $0 }.sorted { $0.hit.ranksBefore($1.hit) }
+        return all.prefix(top).enumerated().map { index, h in
+            var copy = h
+            copy.rank = index + 1
+            return copy
+        }
+    }
+}
+
+/// Scores are written with 6 decimals: enough to rank, and identical across runs.
+public func formatScore(_ value: Float) -> String { String(format: "%.6f", Double(value)) }
+
+/// Quotes a CSV field when it holds a comma, quote or line break.
+public func csvField(_ text: String) -> String {
+    if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return text
+}
+
+/// Worker-owned models and parsers: worker w only touches index w (see WorkerPool), hence unchecked.
+final class ScreenWorkers: @unchecked Sendable {
+    let models: [TrainedModel]
+    let parsers: [MoleculeParser]
+    init(models: [TrainedModel], parsers: [MoleculeParser]) { self.models = models; self.parsers = parsers }
+}
+
+/// A file written in appended pieces whose length is tracked, so a resumed run can cut it back to the
+/// last checkpoint. Gzip output is a series of gzip members (one per round), which gzip readers
+/// read as one stream.
+final class AppendFile {
+    let path: String
+    private let handle: FileHandle
+    private(set) var length: UInt64
+
+    init(path: String, truncateTo saved: UInt64, header: String) throws {
+        self.path = path
+        if saved == 0 || !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw InputError("\(path): cannot create the file") }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw InputError("\(path): cannot open for writing") }
+        self.handle = handle
+        try handle.truncate(atOffset: saved)
+        try handle.seekToEnd()
+        length = saved
+        if saved == 0 {
+            try append(Array(header.utf8), compressedMember: path.hasSuffix(".gz"))
+        }
+    }
+
+    func append(_ bytes: [UInt8], compressedMember: Bool = false) throws {
+        guard !bytes.isEmpty else { return }
+        let data = compressedMember ? try gzipMember(bytes) : Data(bytes)
+        try handle.write(contentsOf: data)
+        length += UInt64(data.count)
+    }
+
+    func close() throws {
+        try handle.synchronize()
+        try handle.close()
+    }
+
+    private func gzipMember(_ bytes: [UInt8]) throws -> Data {
+        var stream = z_stream()
+        // windowBits 15 + 16: write a gzip header and trailer.
+        guard deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw InputError("\(path): zlib could not start compressing")
+        }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 32)
+        var input = bytes
+        let status: Int32 = input.withUnsafeMutableBufferPointer { inBuffer in
+            output.withUnsafeMutableBufferPointer { outBuffer in
+                stream.next_in = inBuffer.baseAddress
+                stream.avail_in = UInt32(inBuffer.count)
+                stream.next_out = outBuffer.baseAddress
+                stream.avail_out = UInt32(outBuffer.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { throw InputError("\(path): zlib could not compress the scores") }
+        return Data(output.prefix(Int(stream.total_out)))
+    }
+}
