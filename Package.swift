@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "Screening", "WinnowTestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Chemistry", "Fingerprints", "WinnowTestSupport"]),
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Fingerprints", "Chemistry", "WinnowTestSupport"]),
-        .testTarget(name: "WinnowCLITests", dependencies: ["winnow", "WinnowTestSupport"]),
+        .testTarget(name: "WinnowCLITests", dependencies: ["winnow", "Chemistry", "Fingerprints", "Screening", "WinnowTestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

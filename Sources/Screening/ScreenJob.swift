@@ -216,7 +216,10 @@ public struct ScreenJob {
         let data = try encoder.encode(state)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         try data.write(to: temporary)
-        _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        // rename(2) replaces the old checkpoint atomically: a kill leaves either the old or the new one.
+        guard rename(temporary.path, url.path) == 0 else {
+            throw InputError("\(url.path): cannot save the checkpoint (\(String(cString: strerror(errno))))")
+        }
     }
 
     /// Diversity filter, nearest known active and scaffold for the final hits (one thread: K is small).
