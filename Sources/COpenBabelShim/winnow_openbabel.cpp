@@ -9,6 +9,7 @@
 #include <openbabel/mol.h>
 #include <openbabel/obconversion.h>
 #include <openbabel/oberror.h>
+#include <openbabel/op.h>
 #include <openbabel/obiter.h>
 
 #include <cstring>
@@ -71,6 +72,7 @@ struct wob_parser {
     std::vector<wob_atom> atoms;
     std::vector<wob_bond> bonds;
     std::string message;
+    std::string text;
 };
 
 extern "C" void wob_initialize(void) { std::call_once(initialization_flag, initialize_once); }
@@ -192,3 +194,70 @@ extern "C" void wob_tune_allocator(void) {
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
 #endif
 }
+
+namespace {
+std::mutex depiction_mutex;
+
+wob_status depict(wob_parser *p, const char *smiles, size_t length, const char *format, int32_t size) {
+    if (p == nullptr) return WOB_INTERNAL;
+    // Depictions share Open Babel's global layout code; one at a time.
+    std::lock_guard<std::mutex> guard(depiction_mutex);
+    try {
+        OBMol mol;
+        std::string buffer(smiles, length);
+        buffer.push_back('\n');
+        std::istringstream input(buffer);
+        OBConversion reader;
+        reader.SetInFormat(p->smiles);
+        reader.SetInStream(&input, false);
+        if (!p->smiles->ReadMolecule(&mol, &reader)) {
+            p->message = "Open Babel could not parse the SMILES";
+            return WOB_PARSE_FAILED;
+        }
+        OBFormat *out = OBConversion::FindFormat(format);
+        if (out == nullptr) {
+            p->message = std::string("Open Babel has no ") + format + " format";
+            return WOB_INTERNAL;
+        }
+        if (std::string(format) == "mol") {
+            OBOp *layout = OBOp::FindType("gen2D");
+            if (layout == nullptr || !layout->Do(&mol)) {
+                p->message = "Open Babel could not lay out the molecule in 2D";
+                return WOB_INTERNAL;
+            }
+            mol.SetDimension(2);
+        }
+        std::ostringstream output;
+        OBConversion writer;
+        writer.SetOutFormat(out);
+        writer.SetOutStream(&output, false);
+        if (std::string(format) == "svg") {
+            std::string pixels = std::to_string(size);
+            writer.AddOption("P", OBConversion::OUTOPTIONS, pixels.c_str());
+            writer.AddOption("d", OBConversion::OUTOPTIONS);
+        }
+        if (!out->WriteMolecule(&mol, &writer)) {
+            p->message = "Open Babel could not write the depiction";
+            return WOB_INTERNAL;
+        }
+        p->text = output.str();
+        return WOB_OK;
+    } catch (const std::exception &e) {
+        p->message = std::string("Open Babel failed: ") + e.what();
+        return WOB_INTERNAL;
+    } catch (...) {
+        p->message = "Open Babel failed with an unknown exception";
+        return WOB_INTERNAL;
+    }
+}
+}  // namespace
+
+extern "C" wob_status wob_depict_svg(wob_parser *p, const char *smiles, size_t length, int32_t size) {
+    return depict(p, smiles, length, "svg", size);
+}
+
+extern "C" wob_status wob_molfile_2d(wob_parser *p, const char *smiles, size_t length) {
+    return depict(p, smiles, length, "mol", 0);
+}
+
+extern "C" const char *wob_parser_text(const wob_parser *p) { return p->text.c_str(); }

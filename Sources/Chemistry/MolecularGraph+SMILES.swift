@@ -43,10 +43,12 @@ extension MolecularGraph {
                 let b = Int(neighbourBonds[k])
                 readerSum += bondFlags[b].contains(.aromatic) ? 1 : Int(bondOrders[b])
             }
-            if aromatic { readerSum += 1 }
+            // A SMILES reader gives an organic-subset atom the hydrogens that reach its next allowed
+            // valence, one fewer when it is aromatic (its share of the π bond).
             var implied = 0
             if let allowed = Elements.allowedValences(atomicNumber: z, charge: 0), let target = allowed.first(where: { $0 >= readerSum }) {
                 implied = target - readerSum
+                if aromatic && implied > 0 { implied -= 1 }
             }
             let h = hydrogens[v]
             if organic.contains(z) && charge == 0 && isotopes[v] == 0 && h == implied && !(aromatic && z == 7 && h > 0) {

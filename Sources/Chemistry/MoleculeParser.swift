@@ -51,6 +51,24 @@ public final class MoleculeParser: @unchecked Sendable {
         return try build(tokens: nil)
     }
 
+    // MARK: - Depictions (one thread at a time: the shim serialises them)
+
+    /// An SVG picture of the molecule (Open Babel's 2D layout), `size` pixels square.
+    public func svg(smiles: String, size: Int = 200) throws(MoleculeError) -> String {
+        var copy = smiles
+        let status = copy.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { wob_depict_svg(handle, $0.baseAddress, $0.count, Int32(size)) } }
+        try checkStatus(status)
+        return String(cString: wob_parser_text(handle))
+    }
+
+    /// A V2000 molfile record with 2D coordinates (no `$$$$` line).
+    public func molfile2D(smiles: String) throws(MoleculeError) -> String {
+        var copy = smiles
+        let status = copy.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { wob_molfile_2d(handle, $0.baseAddress, $0.count) } }
+        try checkStatus(status)
+        return String(cString: wob_parser_text(handle))
+    }
+
     private func checkStatus(_ status: wob_status) throws(MoleculeError) {
         switch status {
         case WOB_OK: return

@@ -37,6 +37,8 @@ struct ScreenCheckpoint: Codable {
     var pool: TopHits
     var errorsBytes: UInt64
     var allScoresBytes: UInt64
+    /// Scores of every scored molecule in 50 bins over [0, 1] (values outside are clamped).
+    var histogram: [Int] = [Int](repeating: 0, count: ScreenJob.histogramBins)
 }
 
 /// `winnow screen`: streams a library through a model on all cores, keeps the best hits in bounded
@@ -59,6 +61,7 @@ public struct ScreenJob {
     public var showProgress = true
     /// Records per round: fixed, so that rounds (and checkpoints) do not depend on the thread count.
     public var roundSize = 4096
+    public static let histogramBins = 50
 
     public init(modelPath: String, library: String, output: String) {
         self.modelPath = modelPath
@@ -74,7 +77,7 @@ public struct ScreenJob {
         "top=\(top) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-")"
     }
 
-    public func run() throws -> (summary: ScreenSummary, hits: [ExplainedHit], model: TrainedModel) {
+    public func run() throws -> (summary: ScreenSummary, hits: [ExplainedHit], model: TrainedModel, histogram: [Int]) {
         let modelData: Data
         do { modelData = try Data(contentsOf: URL(fileURLWithPath: modelPath)) } catch {
             throw InputError("\(modelPath): cannot read the model file")
@@ -173,6 +176,8 @@ public struct ScreenJob {
                 errorText += result.err
                 for hit in result.hits {
                     state.pool.insert(hit)
+                    let bin = Int((min(max(hit.score, 0), 1) * Float(Self.histogramBins)).rounded(.down))
+                    state.histogram[min(bin, Self.histogramBins - 1)] += 1
                     if allScores != nil {
                         scoresText += Array("\(hit.record),\(csvField(hit.id)),\(formatScore(hit.score)),\(formatScore(hit.uncertainty))\n".utf8)
                     }
@@ -207,7 +212,7 @@ public struct ScreenJob {
             state.recordsDone = reader.recordsRead
             try save(state, to: checkpointURL)
         }
-        return (state.summary, hits, trained)
+        return (state.summary, hits, trained, state.histogram)
     }
 
     private func save(_ state: ScreenCheckpoint, to url: URL) throws {

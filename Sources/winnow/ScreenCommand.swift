@@ -23,6 +23,8 @@ struct ScreenCommand: ParsableCommand {
     @OptionGroup var inputOptions: InputOptions
     @Option(help: "Hits to keep.") var top = 1000
     @Option(name: .shortAndLong, help: "Hit list (CSV).") var output: String
+    @Option(help: "Hits as SDF with 2D coordinates and the hit-list values as data items.") var sdf: String?
+    @Option(help: "Self-contained HTML report: hit table with structures, score histogram, scaffolds.") var report: String?
     @Option(help: "Every scored record (record,id,score,uncertainty); gzip when the name ends in .gz.") var allScores: String?
     @Option(help: "Write rejected records here.") var errors: String?
     @Option(help: "No two hits more similar than this Tanimoto (greedy in score order).") var diverse: Double?
@@ -54,7 +56,12 @@ struct ScreenCommand: ParsableCommand {
         job.shard = shard.flatMap(ShardSpec.init)
         job.showProgress = !quiet
         do {
-            let (summary, hits, _) = try job.run()
+            let (summary, hits, trained, histogram) = try job.run()
+            if let sdf { try HitReport.writeSDF(hits, to: sdf) }
+            if let report {
+                try HitReport.writeHTML(hits, model: trained, run: .init(modelPath: model, libraryPath: library, summary: summary,
+                                                                         histogram: histogram, shard: shard), to: report)
+            }
             printToStandardError(String(format: "winnow screen: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s); %d hits in %@",
                                         summary.read, summary.scored, summary.rejected, summary.seconds, summary.rate, hits.count, output))
         } catch let error as InputError {

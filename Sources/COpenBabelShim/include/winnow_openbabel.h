@@ -66,6 +66,14 @@ const wob_bond *wob_parser_bonds(const wob_parser *parser);
 /* NUL-terminated; empty after success. Valid until the next call on the parser. */
 const char *wob_parser_message(const wob_parser *parser);
 
+/* Depictions for reports (not measured thread safe: call from one thread only). Both parse `smiles`,
+ * lay it out in 2D (Open Babel's gen2D) and leave the text in wob_parser_text(): an SVG picture of
+ * `size` pixels, or a V2000 molfile record without the `$$$$` line. */
+wob_status wob_depict_svg(wob_parser *parser, const char *smiles, size_t length, int32_t size);
+wob_status wob_molfile_2d(wob_parser *parser, const char *smiles, size_t length);
+/* NUL-terminated output of the last depiction call. */
+const char *wob_parser_text(const wob_parser *parser);
+
 /* Open Babel's element symbol for an atomic number ("Xx" when unknown). */
 const char *wob_element_symbol(int32_t atomic_number);
 /* Open Babel's atomic number for a symbol, 0 when unknown. */
