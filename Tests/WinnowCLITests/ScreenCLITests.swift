@@ -89,6 +89,44 @@ import WinnowTestSupport
         for i in bits.indices { for j in bits.indices where j > i { #expect(tanimoto(bits[i], bits[j]) <= 0.4) } }
     }
 
+    /// The report is one self-contained HTML file with the hits, their pictures, the histogram and the
+    /// scaffolds; the SDF carries the same hits with coordinates and data items, identical run to run.
+    @Test func reportAndSDFCarryTheHits() throws {
+        let folder = try TestPaths.scratch("report")
+        var outputs: [Data] = []
+        for run in 1...2 {
+            let hits = folder.appendingPathComponent("hits\(run).csv").path
+            let report = folder.appendingPathComponent("hits\(run).html").path
+            let sdf = folder.appendingPathComponent("hits\(run).sdf").path
+            let result = try runWinnow(["screen", "--model", Self.model, "--library", TestPaths.library("moses_train_10k.smi"),
+                                        "--top", "25", "-o", hits, "--report", report, "--sdf", sdf, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            outputs.append(try Data(contentsOf: URL(fileURLWithPath: sdf)))
+            let html = try Self.read(report)
+            #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n"))
+            #expect(html.components(separatedBy: "<tr><td class=\"num\">").count - 1 == 25)  // one row per hit
+            #expect(html.components(separatedBy: "<svg").count - 1 >= 25 + 1)      // pictures + histogram
+            #expect(html.contains("hit cut-off") && html.contains("Most frequent scaffolds") && html.contains("read 10000, scored 10000, rejected 0"))
+            let firstHit = try Self.read(hits).split(separator: "\n")[1].split(separator: ",")
+            #expect(html.contains(String(firstHit[2])))
+            // Nothing is fetched from the network.
+            #expect(!html.contains("<script src") && !html.contains("<link") && !html.contains("src=\"http"))
+            // The SDF reads back: 25 molecules with their scores.
+            let reader = try LibraryReader(path: sdf)
+            let parser = try MoleculeParser()
+            var molecules = 0
+            while let batch = try reader.nextBatch(size: 100) {
+                for i in 0..<batch.count {
+                    #expect((try? batch.molecule(i, parser: parser).get()) != nil)
+                    #expect(batch.text(i).contains(">  <score>") && batch.text(i).contains(">  <scaffold>"))
+                    molecules += 1
+                }
+            }
+            #expect(molecules == 25)
+        }
+        #expect(outputs[0] == outputs[1])
+    }
+
     /// kill -9 part-way, then --resume: the outputs equal an uninterrupted run's, byte for byte.
     @Test func killedScreenResumesToIdenticalOutputs() throws {
         let folder = try TestPaths.scratch("resume")
