@@ -76,18 +76,45 @@ public final class TrainedModel {
         return TrainedModel(header: header, networks: networks)
     }
 
+    /// Molecules per message-passing batch at inference: small enough that the edge matrices
+    /// (edges × hidden floats) stay in cache between passes.
+    static let inferenceChunk = 64
+
     /// Ensemble predictions for graphs, in order.
     public func predict(_ graphs: [MolecularGraph]) -> Prediction {
+        let perMember: [[Float]]
+        if header.options.kind == .dmpnn {
+            // One batch graph per chunk, featurised once and shared by the members.
+            var outputs = [[[Float]]](repeating: [], count: networks.count)
+            var generator = SeededGenerator(seed: 0)
+            var start = 0
+            while start < graphs.count {
+                let chunk = GraphBatch(Array(graphs[start..<min(graphs.count, start + Self.inferenceChunk)]))
+                for (m, network) in networks.enumerated() {
+                    guard case .dmpnn(let model) = network else { continue }
+                    let y = model.forward(chunk, training: false, generator: &generator)
+                    for r in 0..<y.rows {
+                        outputs[m].append((0..<y.cols).map { c in header.taskKind == .classification ? 1 / (1 + exp(-y[r, c])) : y[r, c] })
+                    }
+                }
+                start += Self.inferenceChunk
+            }
+            return Self.combine(outputs, count: graphs.count, tasks: header.tasks.count)
+        }
         let features = Featurised(graphs, options: header.options)
         let rows = Array(graphs.indices)
-        let perMember = networks.map {
+        let members = networks.map {
             Trainer.predict($0, features, rows: rows, width: header.options.fingerprint.size, kind: header.taskKind)
         }
-        let tasks = header.tasks.count
-        var scores = [[Float]](repeating: [Float](repeating: 0, count: tasks), count: graphs.count)
+        return Self.combine(members, count: graphs.count, tasks: header.tasks.count)
+    }
+
+    /// Mean and standard deviation over members.
+    static func combine(_ perMember: [[[Float]]], count: Int, tasks: Int) -> Prediction {
+        var scores = [[Float]](repeating: [Float](repeating: 0, count: tasks), count: count)
         var spread = scores
         let n = Float(perMember.count)
-        for i in 0..<graphs.count {
+        for i in 0..<count {
             for t in 0..<tasks {
                 var sum: Float = 0
                 for member in perMember { sum += member[i][t] }
