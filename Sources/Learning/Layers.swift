@@ -1,3 +1,5 @@
+import CBLAS
+
 /// A trainable tensor with its gradient and Adam moments.
 public final class Parameter {
     public let name: String
@@ -114,14 +116,10 @@ public final class SparseLinear {
                     } else {
                         row.update(repeating: 0, count: out)
                     }
+                    // saxpy: Swift cannot prove the weight row and the output row do not alias, so
+                    // its own loop stays scalar; OpenBLAS's is vectorised.
                     for k in Int(x.offsets[r])..<Int(x.offsets[r + 1]) {
-                        let source = w.baseAddress! + Int(x.indices[k]) * out
-                        let value = x.values[k]
-                        if value == 1 {
-                            for j in 0..<out { row[j] += source[j] }
-                        } else {
-                            for j in 0..<out { row[j] += value * source[j] }
-                        }
+                        cblas_saxpy(Int32(out), x.values[k], w.baseAddress! + Int(x.indices[k]) * out, 1, row, 1)
                     }
                 }
             }
@@ -136,9 +134,7 @@ public final class SparseLinear {
                 for r in 0..<x.count {
                     let row = d.baseAddress! + r * out
                     for k in Int(x.offsets[r])..<Int(x.offsets[r + 1]) {
-                        let target = g.baseAddress! + Int(x.indices[k]) * out
-                        let value = x.values[k]
-                        for j in 0..<out { target[j] += value * row[j] }
+                        cblas_saxpy(Int32(out), x.values[k], row, 1, g.baseAddress! + Int(x.indices[k]) * out, 1)
                     }
                 }
             }

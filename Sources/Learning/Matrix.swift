@@ -57,6 +57,9 @@ public struct Matrix: Sendable, Equatable {
 }
 
 public enum BLAS {
+    /// Rows per padded block (a multiple of OpenBLAS's sgemm tile heights on x86-64).
+    static let rowTile = 32
+
     /// OpenBLAS must not start its own threads when Winnow runs one model per worker thread.
     public static func useSingleThread() { openblas_set_num_threads(1) }
     public static func useThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
@@ -74,6 +77,27 @@ public enum BLAS {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             if beta == 0 { c.zero() }
+            return
+        }
+        // OpenBLAS treats the last rows of an M that is not a multiple of its tile height (and M or
+        // N of 1) with other kernels, whose rounding differs: a molecule's score would then depend on
+        // its neighbours in the batch. Padding M to whole tiles gives every row the same arithmetic.
+        if !transposeA && (m % rowTile != 0 || m == 1) {
+            let padded = (m / rowTile + 1) * rowTile
+            var pa = Matrix(rows: padded, cols: a.cols)
+            pa.values.withUnsafeMutableBufferPointer { dst in
+                a.values.withUnsafeBufferPointer { src in dst.baseAddress!.update(from: src.baseAddress!, count: src.count) }
+            }
+            var pc = Matrix(rows: padded, cols: n)
+            if beta != 0 {
+                pc.values.withUnsafeMutableBufferPointer { dst in
+                    c.values.withUnsafeBufferPointer { src in dst.baseAddress!.update(from: src.baseAddress!, count: src.count) }
+                }
+            }
+            gemm(pa, b, transposeB: transposeB, into: &pc, alpha: alpha, beta: beta)
+            c.values.withUnsafeMutableBufferPointer { dst in
+                pc.values.withUnsafeBufferPointer { src in dst.baseAddress!.update(from: src.baseAddress!, count: m * n) }
+            }
             return
         }
         a.values.withUnsafeBufferPointer { pa in

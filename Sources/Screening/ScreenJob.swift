@@ -142,7 +142,12 @@ public struct ScreenJob {
                 inRound += batch.count
             }
             if batches.isEmpty { break }
-            typealias Result = (hits: [Hit], err: [UInt8], rejected: Int, read: Int)
+            // Molecules that cannot beat the pool's worst hit at the start of the round cannot enter
+            // it during the round either: workers skip building their hit records.
+            let threshold: Hit? = state.pool.count == state.pool.capacity ? state.pool.worst : nil
+            let wantScores = allScores != nil
+            let bins = Self.histogramBins
+            typealias Result = (hits: [Hit], scored: Int, err: [UInt8], scores: [UInt8], histogram: [Int], rejected: Int, read: Int)
             let slots = Slots<Result>(count: batches.count)
             let round = batches
             pool.run(count: round.count) { index, worker in
@@ -159,31 +164,34 @@ public struct ScreenJob {
                     }
                 }
                 var hits: [Hit] = []
+                var scores: [UInt8] = []
+                var histogram = [Int](repeating: 0, count: bins)
                 if !graphs.isEmpty {
                     let prediction = workers.models[worker].predict(graphs)
                     for (k, i) in kept.enumerated() {
+                        let record = batch.firstRecord + i
+                        let score = prediction.scores[k][0], uncertainty = prediction.uncertainties[k][0]
+                        histogram[min(Int((min(max(score, 0), 1) * Float(bins)).rounded(.down)), bins - 1)] += 1
+                        if wantScores {
+                            scores += Array("\(record),\(csvField(batch.ids[i])),\(formatScore(score)),\(formatScore(uncertainty))\n".utf8)
+                        }
+                        if let threshold, !(score > threshold.score || (score == threshold.score && record < threshold.record)) { continue }
                         let smiles = batch.kind == .smiles ? batch.text(i) : graphs[k].smiles()
-                        hits.append(Hit(record: batch.firstRecord + i, id: batch.ids[i], smiles: smiles,
-                                        score: prediction.scores[k][0], uncertainty: prediction.uncertainties[k][0]))
+                        hits.append(Hit(record: record, id: batch.ids[i], smiles: smiles, score: score, uncertainty: uncertainty))
                     }
                 }
-                slots[index] = (hits, err, read - kept.count, read)
+                slots[index] = (hits, kept.count, err, scores, histogram, read - kept.count, read)
             }
             var scoresText: [UInt8] = []
             var errorText: [UInt8] = []
             for index in 0..<round.count {
                 guard let result = slots[index] else { continue }
                 errorText += result.err
-                for hit in result.hits {
-                    state.pool.insert(hit)
-                    let bin = Int((min(max(hit.score, 0), 1) * Float(Self.histogramBins)).rounded(.down))
-                    state.histogram[min(bin, Self.histogramBins - 1)] += 1
-                    if allScores != nil {
-                        scoresText += Array("\(hit.record),\(csvField(hit.id)),\(formatScore(hit.score)),\(formatScore(hit.uncertainty))\n".utf8)
-                    }
-                }
+                scoresText += result.scores
+                for hit in result.hits { state.pool.insert(hit) }
+                for b in 0..<bins { state.histogram[b] += result.histogram[b] }
                 state.summary.read += result.read
-                state.summary.scored += result.hits.count
+                state.summary.scored += result.scored
                 state.summary.rejected += result.rejected
             }
             try errors?.append(errorText)

@@ -25,6 +25,9 @@ public struct TopHits: Sendable, Codable {
 
     public var count: Int { heap.count }
 
+    /// The hit that ranks last (the one a better hit would replace), nil when empty.
+    public var worst: Hit? { heap.first }
+
     public mutating func insert(_ hit: Hit) {
         guard capacity > 0 else { return }
         if heap.count < capacity {

@@ -53,6 +53,30 @@ import WinnowTestSupport
         #expect(compared == 100)
     }
 
+    /// V3000 records (parsed under the shim's lock, from several threads) give their SMILES' molecules.
+    @Test func v3000RecordsMatchTheirSMILES() throws {
+        let path = TestPaths.repository.appendingPathComponent("Tests/ChemistryTests/Fixtures/v3000_sample.sdf").path
+        let reader = try LibraryReader(path: path)
+        let batch = try #require(try reader.nextBatch(size: 100))
+        #expect(batch.count == 12)
+        #expect(batch.ids.first == "MOSES_0000029")
+        let pool = WorkerPool(threads: 3)
+        defer { pool.shutdown() }
+        let parsers = try (0..<3).map { _ in try MoleculeParser() }
+        let slots = Slots<Bool>(count: batch.count)
+        pool.run(count: batch.count) { i, worker in
+            let text = batch.text(i)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            guard let at = lines.firstIndex(where: { $0.hasSuffix("<SMILES>") }),
+                  let fromSDF = try? batch.molecule(i, parser: parsers[worker]).get(),
+                  let fromSMILES = try? parsers[worker].parse(smiles: String(lines[at + 1])) else { slots[i] = false; return }
+            slots[i] = fromSDF.atomicNumbers.sorted() == fromSMILES.atomicNumbers.sorted()
+                && fromSDF.hydrogenCounts.reduce(0, +) == fromSMILES.hydrogenCounts.reduce(0, +)
+                && fromSDF.atomFlags.filter { $0.contains(.aromatic) }.count == fromSMILES.atomFlags.filter { $0.contains(.aromatic) }.count
+        }
+        #expect((0..<batch.count).allSatisfy { slots[$0] == true })
+    }
+
     /// 20,000 molecules parsed on 1 and on 4 threads give identical graphs.
     @Test func parsingOnFourThreadsGivesIdenticalGraphs() throws {
         let reader = try LibraryReader(path: TestPaths.library("moses_train_100k.smi"))
