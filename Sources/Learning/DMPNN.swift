@@ -8,7 +8,8 @@
 /// - atoms: `Q = ReLU(W_o · [x_atom ‖ Σ_{k→atom} H_last[k]] + b)` (N × H);
 /// - molecules: sum or mean of Q over each molecule's atoms (B × H), then a feed-forward head.
 public final class DMPNN: MoleculeModel {
-    public enum Aggregation: String, Codable, Sendable { case sum, mean }
+    /// How atom states become a molecule vector: sum, mean, or sum / 100 (Chemprop v2's "norm").
+    public enum Aggregation: String, Codable, Sendable { case sum, mean, norm }
 
     public let hidden: Int
     public let depth: Int
@@ -88,7 +89,7 @@ public final class DMPNN: MoleculeModel {
             }
             // H_t = ReLU(Z0 + M·W_h), the addition fused into the activation pass.
             var z = Matrix(rows: 0, cols: 0)
-            BLAS.gemm(m, messageWeight.value, into: &z)
+            BLAS.gemm(m, messageWeight.value, into: &z, padRows: !training)
             z.values.withUnsafeMutableBufferPointer { zv in
                 z0.values.withUnsafeBufferPointer { base in
                     for i in 0..<zv.count { zv[i] = max(zv[i] + base[i], 0) }
@@ -100,7 +101,7 @@ public final class DMPNN: MoleculeModel {
         }
         incomingSums(h, batch, into: &finalSums)
         atomLayer.forward(batch.atomInputs, into: &atomStates)
-        BLAS.gemm(finalSums, atomMessageWeight.value, into: &atomStates, beta: 1)
+        BLAS.gemm(finalSums, atomMessageWeight.value, into: &atomStates, beta: 1, padRows: !training)
         Activation.relu(&atomStates)
         var readout = Matrix(rows: batch.moleculeCount, cols: width)
         readout.values.withUnsafeMutableBufferPointer { out in
@@ -110,9 +111,9 @@ public final class DMPNN: MoleculeModel {
                     let from = q.baseAddress! + v * width
                     for j in 0..<width { row[j] += from[j] }
                 }
-                if aggregation == .mean {
+                if aggregation != .sum {
                     for m in 0..<batch.moleculeCount where batch.atomsPerMolecule[m] > 0 {
-                        let scale = 1 / Float(batch.atomsPerMolecule[m])
+                        let scale = aggregation == .norm ? 0.01 : 1 / Float(batch.atomsPerMolecule[m])
                         for j in 0..<width { out[m * width + j] *= scale }
                     }
                 }
@@ -131,7 +132,7 @@ public final class DMPNN: MoleculeModel {
             dReadout.values.withUnsafeBufferPointer { d in
                 for v in 0..<batch.atomCount {
                     let m = Int(batch.atomMolecule[v])
-                    let scale: Float = aggregation == .mean ? 1 / Float(max(batch.atomsPerMolecule[m], 1)) : 1
+                    let scale: Float = aggregation == .mean ? 1 / Float(max(batch.atomsPerMolecule[m], 1)) : (aggregation == .norm ? 0.01 : 1)
                     for j in 0..<width { out[v * width + j] = d[m * width + j] * scale }
                 }
             }
@@ -140,7 +141,7 @@ public final class DMPNN: MoleculeModel {
         atomLayer.backward(batch.atomInputs, outputGradient: dq)
         BLAS.gemm(finalSums, transposeA: true, dq, into: &atomMessageWeight.gradient, beta: 1)
         var dSums = Matrix(rows: 0, cols: 0)
-        BLAS.gemm(dq, atomMessageWeight.value, transposeB: true, into: &dSums)
+        BLAS.gemm(dq, atomMessageWeight.value, transposeB: true, into: &dSums, padRows: false)
         // Sums of the last states → edges: dH[e] = dSums[target[e]].
         var dh = Matrix(uninitializedRows: batch.edgeCount, cols: width)
         scatterFromAtoms(dSums, batch, into: &dh)
@@ -160,7 +161,7 @@ public final class DMPNN: MoleculeModel {
             }
             BLAS.gemm(messages[t - 1], transposeA: true, dz, into: &messageWeight.gradient, beta: 1)
             var dm = Matrix(rows: 0, cols: 0)
-            BLAS.gemm(dz, messageWeight.value, transposeB: true, into: &dm)
+            BLAS.gemm(dz, messageWeight.value, transposeB: true, into: &dm, padRows: false)
             // M[e] = A[source[e]] − H_{t−1}[reverse[e]], A[u] = Σ_{target(k)=u} H_{t−1}[k]
             var dA = Matrix(rows: batch.atomCount, cols: width)
             var dPrevious = Matrix(rows: batch.edgeCount, cols: width)

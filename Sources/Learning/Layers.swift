@@ -155,8 +155,8 @@ public final class Dense {
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
-    public func forward(_ x: Matrix, into y: inout Matrix) {
-        BLAS.gemm(x, weight.value, into: &y)
+    public func forward(_ x: Matrix, into y: inout Matrix, padRows: Bool = true) {
+        BLAS.gemm(x, weight.value, into: &y, padRows: padRows)
         if let bias {
             let out = y.cols
             y.values.withUnsafeMutableBufferPointer { v in
@@ -173,7 +173,7 @@ public final class Dense {
         if let bias { Self.addColumnSums(dy, into: &bias.gradient) }
         if dx != nil {
             var result = dx!
-            BLAS.gemm(dy, weight.value, transposeB: true, into: &result)
+            BLAS.gemm(dy, weight.value, transposeB: true, into: &result, padRows: false)
             dx = result
         }
     }

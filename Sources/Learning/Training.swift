@@ -47,7 +47,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// D-MPNN message size / MLP first hidden layer.
     public var hidden = 300
     public var depth = 3
-    public var aggregation: DMPNN.Aggregation = .mean
+    public var aggregation: DMPNN.Aggregation = .norm
     /// Hidden layers of the feed-forward head after the encoder.
     public var headHidden: [Int] = [300]
     public var seed: UInt64 = 0

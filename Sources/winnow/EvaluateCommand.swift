@@ -20,7 +20,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Threads for the matrix work (default: all cores).") var threads: Int?
 
     func run() throws {
-        BLAS.useThreads(threads ?? defaultThreadCount())
+        // One BLAS thread: a multi-threaded GEMM splits rows differently and would change the last digits.
+        _ = threads
+        BLAS.useSingleThread()
         let trained: TrainedModel
         do { trained = try TrainedModel.read(from: URL(fileURLWithPath: model)) } catch {
             printToStandardError("winnow evaluate: error: \(error)")

@@ -29,7 +29,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Molecules per batch.") var batchSize = 50
     @Option(help: "Hidden size (D-MPNN messages, MLP first layer).") var hidden: Int?
     @Option(help: "Message-passing depth (D-MPNN).") var depth = 3
-    @Option(help: "Atom aggregation (D-MPNN): mean or sum.") var aggregation = "mean"
+    @Option(help: "Atom aggregation (D-MPNN): norm (sum / 100, Chemprop v2's default), mean or sum.") var aggregation = "norm"
     @Option(help: "Head hidden layer sizes, comma-separated.") var headHidden: String?
     @Option(help: "Dropout probability.") var dropout: Float?
     @Option(help: "Decoupled weight decay.") var weightDecay: Float = 0
@@ -47,7 +47,7 @@ struct TrainCommand: ParsableCommand {
         if labelColumn.isEmpty { throw ValidationError("give at least one --label-column") }
         guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be mlp or dmpnn") }
         guard ["scaffold", "random"].contains(split) else { throw ValidationError("--split must be scaffold or random") }
-        guard DMPNN.Aggregation(rawValue: aggregation) != nil else { throw ValidationError("--aggregation must be mean or sum") }
+        guard DMPNN.Aggregation(rawValue: aggregation) != nil else { throw ValidationError("--aggregation must be mean, sum or norm") }
         guard members >= 1, members <= 64 else { throw ValidationError("--members must be between 1 and 64") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }

@@ -56,6 +56,7 @@ import WinnowTestSupport
         options.kind = .dmpnn
         options.hidden = 64
         options.headHidden = [64]
+        options.aggregation = .mean
         options.epochs = 10
         let model = TrainedModel.train(bace.data, train: bace.train, validation: bace.validation, options: options, dataInfo: Self.info) { _ in }
         #expect(Self.testAUC(model, bace) >= 0.70)
