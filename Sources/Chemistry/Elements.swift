@@ -30,7 +30,8 @@ public enum Elements {
         let own = valences[z]
         if own.contains(-1) { return nil }
         if charge == 0 { return own }
-        if z == 1 { return charge > 0 ? [0] : [0, 1] }
+        // H+ has no bonds; a hydride may bridge two atoms (boranes), as RDKit accepts.
+        if z == 1 { return charge > 0 ? [0] : [0, 1, 2] }
         if z == 6 { return abs(charge) == 1 ? [3] : (abs(charge) == 2 ? [2] : nil) }
         let effective = z - charge
         guard effective > 0, effective < valences.count else { return nil }
