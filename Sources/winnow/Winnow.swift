@@ -7,7 +7,7 @@ struct Winnow: ParsableCommand {
         commandName: "winnow",
         abstract: "Virtual screening: read compound libraries, fingerprint them, rank hits.",
         version: "0.1.0",
-        subcommands: [ScreenCommand.self, FingerprintCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, MergeCommand.self, InspectCommand.self]
+        subcommands: [ScreenCommand.self, FingerprintCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, MergeCommand.self, CampaignCommand.self, InspectCommand.self]
     )
 
     static func main() {
