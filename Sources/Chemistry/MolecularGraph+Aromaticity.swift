@@ -31,12 +31,12 @@ extension MolecularGraph {
 
     /// RDKit's crude electronegativity order: more outer electrons first, then the lighter element.
     private static func moreElectronegative(_ a: Int, _ b: Int) -> Bool {
-        let ea = outerElectrons(a) == 0 ? groupElectrons(a) : outerElectrons(a)
-        let eb = outerElectrons(b) == 0 ? groupElectrons(b) : outerElectrons(b)
+        let ea = groupElectrons(a), eb = groupElectrons(b)
         if ea != eb { return ea > eb }
         return a < b
     }
 
+    /// Outer electrons of any element the order can meet (s-block, halogens, noble gases added).
     private static func groupElectrons(_ z: Int) -> Int {
         switch z {
         case 1, 3, 11, 19, 37, 55: return 1

@@ -228,10 +228,10 @@ public enum Trainer {
                 while start < order.count {
                     let rows = Array(order[start..<min(order.count, start + options.batchSize)])
                     start += options.batchSize
-                    let targets = data.targets(rows)
-                    var labelled: Float = 0
-                    for v in targets.mask.values { labelled += v }
-                    let normalizer = max(labelled, 1)
+                    // Shards divide by the whole batch's label count so their gradients add up exactly.
+                    var labelled = 0
+                    for i in rows { for label in data.labels[i] where label != nil { labelled += 1 } }
+                    let normalizer = Float(max(labelled, 1))
                     let shardSize = (rows.count + shards - 1) / shards
                     let stepSeed = seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step)
                     let work = { (s: Int) in

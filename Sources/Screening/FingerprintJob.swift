@@ -132,6 +132,50 @@ public final class ProgressLine {
     }
 }
 
+/// What one worker made of one batch: output bytes, error lines, counts.
+public struct BatchOutput: Sendable {
+    public var out: [UInt8] = []
+    public var errors: [UInt8] = []
+    public var written = 0
+    public var rejected = 0
+    public init() {}
+}
+
+/// The streaming loop shared by the commands that turn each record into one output line: reads rounds
+/// of batches, processes them on the pool, writes outputs and errors in input order, and reports
+/// progress. Returns read / written / rejected and the wall time.
+public func streamInOrder(_ reader: LibraryReader, pool: WorkerPool, batchSize: Int, batchesPerRound: Int,
+                          out: OutputFile, errors: OutputFile?, progressLabel: String?,
+                          _ process: @escaping @Sendable (_ batch: RecordBatch, _ worker: Int) -> BatchOutput) throws -> RunSummary {
+    let progress = ProgressLine(label: progressLabel ?? "")
+    var summary = RunSummary()
+    while true {
+        var batches: [RecordBatch] = []
+        for _ in 0..<batchesPerRound {
+            guard let batch = try reader.nextBatch(size: batchSize) else { break }
+            batches.append(batch)
+        }
+        if batches.isEmpty { break }
+        let slots = Slots<BatchOutput>(count: batches.count)
+        let round = batches
+        pool.run(count: round.count) { index, worker in slots[index] = process(round[index], worker) }
+        for index in 0..<round.count {
+            guard let result = slots[index] else { continue }
+            try out.write(result.out)
+            try errors?.write(result.errors)
+            summary.read += round[index].count
+            summary.written += result.written
+            summary.rejected += result.rejected
+        }
+        if progressLabel != nil { progress.update(done: summary.read) }
+    }
+    progress.finish()
+    try out.close()
+    try errors?.close()
+    summary.seconds = progress.elapsed
+    return summary
+}
+
 /// `winnow fingerprint`: library in, FPS (or count TSV) out, in input order, on N threads.
 public struct FingerprintJob {
     public var input: String
@@ -161,68 +205,39 @@ public struct FingerprintJob {
         let pool = WorkerPool(threads: threads)
         defer { pool.shutdown() }
         let state = try WorkerState(workers: pool.threads, settings: settings)
-        let progress = ProgressLine(label: "fingerprint")
-        var summary = RunSummary()
-        let chunksPerRound = pool.threads * 8
         let settings = self.settings, counts = self.counts
-        while true {
-            var batches: [RecordBatch] = []
-            for _ in 0..<chunksPerRound {
-                guard let batch = try reader.nextBatch(size: batchSize) else { break }
-                batches.append(batch)
-            }
-            if batches.isEmpty { break }
-            let slots = Slots<(out: [UInt8], err: [UInt8], written: Int, rejected: Int)>(count: batches.count)
-            let round = batches
-            pool.run(count: round.count) { index, worker in
-                let batch = round[index]
-                let parser = state.parsers[worker], generator = state.generators[worker]
-                var out: [UInt8] = []
-                out.reserveCapacity(batch.count * (counts ? 200 : settings.size / 4 + 24))
-                var err: [UInt8] = []
-                var written = 0, rejected = 0
-                var words: [UInt64] = []
-                for i in 0..<batch.count {
-                    switch batch.molecule(i, parser: parser) {
-                    case .success(let graph):
-                        if counts {
-                            out.append(contentsOf: batch.ids[i].utf8)
-                            out.append(9)
-                            var first = true
-                            for (bit, count) in generator.counts(graph) {
-                                if !first { out.append(44) }
-                                first = false
-                                out.append(contentsOf: "\(bit):\(count)".utf8)
-                            }
-                        } else {
-                            generator.bits(graph, into: &words)
-                            FPSFormat.appendHex(words, sizeInBits: settings.size, to: &out)
-                            out.append(9)
-                            out.append(contentsOf: batch.ids[i].utf8)
+        return try streamInOrder(reader, pool: pool, batchSize: batchSize, batchesPerRound: pool.threads * 8, out: out, errors: errors,
+                                 progressLabel: showProgress ? "fingerprint" : nil) { batch, worker in
+            let parser = state.parsers[worker], generator = state.generators[worker]
+            var result = BatchOutput()
+            result.out.reserveCapacity(batch.count * (counts ? 200 : settings.size / 4 + 24))
+            var words: [UInt64] = []
+            for i in 0..<batch.count {
+                switch batch.molecule(i, parser: parser) {
+                case .success(let graph):
+                    if counts {
+                        result.out.append(contentsOf: batch.ids[i].utf8)
+                        result.out.append(9)
+                        var first = true
+                        for (bit, count) in generator.counts(graph) {
+                            if !first { result.out.append(44) }
+                            first = false
+                            result.out.append(contentsOf: "\(bit):\(count)".utf8)
                         }
-                        out.append(10)
-                        written += 1
-                    case .failure(let error):
-                        batch.appendErrorLine(i, reason: error.message, to: &err)
-                        rejected += 1
+                    } else {
+                        generator.bits(graph, into: &words)
+                        FPSFormat.appendHex(words, sizeInBits: settings.size, to: &result.out)
+                        result.out.append(9)
+                        result.out.append(contentsOf: batch.ids[i].utf8)
                     }
+                    result.out.append(10)
+                    result.written += 1
+                case .failure(let error):
+                    batch.appendErrorLine(i, reason: error.message, to: &result.errors)
+                    result.rejected += 1
                 }
-                slots[index] = (out, err, written, rejected)
             }
-            for index in 0..<round.count {
-                guard let result = slots[index] else { continue }
-                try out.write(result.out)
-                try errors?.write(result.err)
-                summary.read += round[index].count
-                summary.written += result.written
-                summary.rejected += result.rejected
-            }
-            if showProgress { progress.update(done: summary.read) }
+            return result
         }
-        progress.finish()
-        try out.close()
-        try errors?.close()
-        summary.seconds = progress.elapsed
-        return summary
     }
 }

@@ -125,9 +125,7 @@ public struct ScreenJob {
         BLAS.useSingleThread()
         let pool = WorkerPool(threads: threads)
         defer { pool.shutdown() }
-        let models = try [trained] + (1..<pool.threads).map { _ in try trained.copy() }
-        let parsers = try (0..<pool.threads).map { _ in try MoleculeParser() }
-        let workers = ScreenWorkers(models: models, parsers: parsers)
+        let workers = try ModelWorkers(trained, count: pool.threads)
         let progress = ProgressLine(label: "screen")
         let started = Date()
         let secondsBefore = state.summary.seconds
@@ -318,11 +316,16 @@ public func csvField(_ text: String) -> String {
     return text
 }
 
-/// Worker-owned models and parsers: worker w only touches index w (see WorkerPool), hence unchecked.
-final class ScreenWorkers: @unchecked Sendable {
-    let models: [TrainedModel]
-    let parsers: [MoleculeParser]
-    init(models: [TrainedModel], parsers: [MoleculeParser]) { self.models = models; self.parsers = parsers }
+/// One model copy and one parser per worker: worker w only touches index w (see WorkerPool), hence
+/// unchecked. Models keep forward state, so workers cannot share one.
+public final class ModelWorkers: @unchecked Sendable {
+    public let models: [TrainedModel]
+    public let parsers: [MoleculeParser]
+
+    public init(_ model: TrainedModel, count: Int) throws {
+        models = try [model] + (1..<max(count, 1)).map { _ in try model.copy() }
+        parsers = try (0..<max(count, 1)).map { _ in try MoleculeParser() }
+    }
 }
 
 /// A file written in appended pieces whose length is tracked, so a resumed run can cut it back to the

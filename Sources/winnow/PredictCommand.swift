@@ -50,63 +50,30 @@ struct PredictCommand: ParsableCommand {
         try out.write((["id", "smiles"] + columns).joined(separator: ",") + "\n")
         let pool = WorkerPool(threads: threads)
         defer { pool.shutdown() }
-        let models = try [trained] + (1..<pool.threads).map { _ in try trained.copy() }
-        let parsers = try (0..<pool.threads).map { _ in try MoleculeParser() }
-        let workers = Workers(models: models, parsers: parsers)
-        let progress = ProgressLine(label: "predict")
-        var summary = RunSummary()
-        while true {
-            var batches: [RecordBatch] = []
-            for _ in 0..<(pool.threads * 4) {
-                guard let batch = try reader.nextBatch(size: 256) else { break }
-                batches.append(batch)
-            }
-            if batches.isEmpty { break }
-            let slots = Slots<(out: [UInt8], err: [UInt8], written: Int, rejected: Int)>(count: batches.count)
-            let round = batches
-            pool.run(count: round.count) { index, worker in
-                let batch = round[index]
-                var graphs: [MolecularGraph] = [], kept: [Int] = []
-                var err: [UInt8] = []
-                for i in 0..<batch.count {
-                    switch batch.molecule(i, parser: workers.parsers[worker]) {
-                    case .success(let graph): graphs.append(graph); kept.append(i)
-                    case .failure(let error): batch.appendErrorLine(i, reason: error.message, to: &err)
-                    }
+        let workers = try ModelWorkers(trained, count: pool.threads)
+        return try streamInOrder(reader, pool: pool, batchSize: 256, batchesPerRound: pool.threads * 4, out: out, errors: errors,
+                                 progressLabel: showProgress ? "predict" : nil) { batch, worker in
+            var result = BatchOutput()
+            var graphs: [MolecularGraph] = [], kept: [Int] = []
+            for i in 0..<batch.count {
+                switch batch.molecule(i, parser: workers.parsers[worker]) {
+                case .success(let graph): graphs.append(graph); kept.append(i)
+                case .failure(let error): batch.appendErrorLine(i, reason: error.message, to: &result.errors)
                 }
-                let prediction = graphs.isEmpty ? Prediction(scores: [], uncertainties: []) : workers.models[worker].predict(graphs)
-                var text = ""
-                for (k, i) in kept.enumerated() {
-                    text += csvField(batch.ids[i]) + "," + csvField(batch.kind == .smiles ? batch.text(i) : "")
-                    for t in 0..<tasks.count {
-                        text += String(format: ",%.6f,%.6f", prediction.scores[k][t], prediction.uncertainties[k][t])
-                    }
-                    text += "\n"
+            }
+            let prediction = graphs.isEmpty ? Prediction(scores: [], uncertainties: []) : workers.models[worker].predict(graphs)
+            var text = ""
+            for (k, i) in kept.enumerated() {
+                text += csvField(batch.ids[i]) + "," + csvField(batch.kind == .smiles ? batch.text(i) : graphs[k].smiles())
+                for t in 0..<tasks.count {
+                    text += String(format: ",%.6f,%.6f", prediction.scores[k][t], prediction.uncertainties[k][t])
                 }
-                slots[index] = (Array(text.utf8), err, kept.count, batch.count - kept.count)
+                text += "\n"
             }
-            for index in 0..<round.count {
-                guard let result = slots[index] else { continue }
-                try out.write(result.out)
-                try errors?.write(result.err)
-                summary.read += round[index].count
-                summary.written += result.written
-                summary.rejected += result.rejected
-            }
-            if showProgress { progress.update(done: summary.read) }
+            result.out = Array(text.utf8)
+            result.written = kept.count
+            result.rejected = batch.count - kept.count
+            return result
         }
-        progress.finish()
-        try out.close()
-        try errors?.close()
-        summary.seconds = progress.elapsed
-        return summary
     }
 }
-
-/// Worker-owned models and parsers: worker w only touches index w (see WorkerPool), hence unchecked.
-final class Workers: @unchecked Sendable {
-    let models: [TrainedModel]
-    let parsers: [MoleculeParser]
-    init(models: [TrainedModel], parsers: [MoleculeParser]) { self.models = models; self.parsers = parsers }
-}
-
