@@ -414,8 +414,8 @@ private struct Reader {
     }
 }
 
-/// FNV-1a, 64 bits.
-private func fnv1a64(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+/// FNV-1a, 64 bits (also the training-data hash, `fnv1aHex`).
+func fnv1a64(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in bytes {
         hash ^= UInt64(byte)

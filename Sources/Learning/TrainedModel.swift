@@ -184,8 +184,6 @@ public final class TrainedModel {
 
 /// FNV-1a 64 as 16 hex digits: a content hash for training data (not cryptographic).
 public func fnv1aHex(_ data: Data) -> String {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in data { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-    let hex = String(hash, radix: 16)
+    let hex = String(data.withUnsafeBytes { fnv1a64($0) }, radix: 16)
     return String(repeating: "0", count: 16 - hex.count) + hex
 }
