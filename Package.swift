@@ -12,10 +12,12 @@ let package = Package(
         .library(name: "Fingerprints", targets: ["Fingerprints"]),
         .library(name: "Learning", targets: ["Learning"]),
         .library(name: "Screening", targets: ["Screening"]),
+        .library(name: "Campaigns", targets: ["Campaigns"]),
     ],
     // MARK: - Dependencies
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     // MARK: - Targets
     targets: [
@@ -44,10 +46,14 @@ let package = Package(
         .target(name: "Fingerprints", dependencies: ["Chemistry"]),
         .target(name: "Learning", dependencies: ["CBLAS", "Chemistry", "Fingerprints"]),
         .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "Learning", "CZlib", "COpenBabelShim"]),
+        .target(
+            name: "Campaigns",
+            dependencies: ["Chemistry", "Fingerprints", "Learning", "Screening", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .executableTarget(
             name: "winnow",
             dependencies: [
-                "Chemistry", "Fingerprints", "Learning", "Screening",
+                "Chemistry", "Fingerprints", "Learning", "Screening", "Campaigns",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,7 +63,8 @@ let package = Package(
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "Screening", "WinnowTestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Chemistry", "Fingerprints", "WinnowTestSupport"]),
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Fingerprints", "Chemistry", "WinnowTestSupport"]),
-        .testTarget(name: "WinnowCLITests", dependencies: ["winnow", "Chemistry", "Fingerprints", "Screening", "WinnowTestSupport"]),
+        .testTarget(name: "CampaignsTests", dependencies: ["Campaigns", "Learning", "Chemistry", "Screening", "WinnowTestSupport"]),
+        .testTarget(name: "WinnowCLITests", dependencies: ["winnow", "Campaigns", "Chemistry", "Fingerprints", "Screening", "WinnowTestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

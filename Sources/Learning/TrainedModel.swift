@@ -65,8 +65,9 @@ public final class TrainedModel {
     }
 
     public static func train(_ data: Dataset, train: [Int], validation: [Int], options: TrainingOptions,
-                             dataInfo: TrainingDataInfo, report: (EpochReport) -> Void) -> TrainedModel {
-        let networks = Trainer.train(data, train: train, validation: validation, options: options, report: report)
+                             dataInfo: TrainingDataInfo, features: Featurised? = nil,
+                             report: (EpochReport) -> Void) -> TrainedModel {
+        let networks = Trainer.train(data, train: train, validation: validation, options: options, features: features, report: report)
         var header = ModelHeader(kind: options.kind, taskKind: data.taskKind, tasks: data.taskNames, members: networks.count,
                                  options: options, trainingData: dataInfo, metrics: [:])
         if data.taskKind == .classification {
@@ -107,6 +108,15 @@ public final class TrainedModel {
             Trainer.predict($0, features, rows: rows, width: header.options.fingerprint.size, kind: header.taskKind)
         }
         return Self.combine(members, count: graphs.count, tasks: header.tasks.count)
+    }
+
+    /// Ensemble predictions for rows of features computed once with this model's options (campaigns
+    /// score the same pool every round).
+    public func predict(features: Featurised, rows: [Int]) -> Prediction {
+        let members = networks.map {
+            Trainer.predict($0, features, rows: rows, width: header.options.fingerprint.size, kind: header.taskKind)
+        }
+        return Self.combine(members, count: rows.count, tasks: header.tasks.count)
     }
 
     /// Mean and standard deviation over members.

@@ -189,8 +189,9 @@ public enum Trainer {
     /// Trains `options.members` networks (seeds seed, seed+1, …) and keeps each member's best epoch
     /// on the validation rows.
     public static func train(_ data: Dataset, train trainRows: [Int], validation validationRows: [Int],
-                             options: TrainingOptions, report: (EpochReport) -> Void) -> [Network] {
-        let features = Featurised(data.graphs, options: options)
+                             options: TrainingOptions, features precomputed: Featurised? = nil,
+                             report: (EpochReport) -> Void) -> [Network] {
+        let features = precomputed ?? Featurised(data.graphs, options: options)
         let width = options.fingerprint.size
         let tasks = data.taskNames.count
         var positiveWeights: [Float]? = nil

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Campaigns
 import Learning
 import Screening
 
@@ -7,7 +8,8 @@ struct CampaignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "campaign",
         abstract: "Active-learning campaigns: pick the next batch to test, record results, retrain.",
-        subcommands: [SimulateCommand.self]
+        subcommands: [CampaignInitCommand.self, CampaignSelectCommand.self, CampaignRecordCommand.self, CampaignStatusCommand.self,
+                      SimulateCommand.self]
     )
 }
 
@@ -36,10 +38,14 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Lower values are better (docking scores).") var minimize = false
     @Option(help: "Seed of the first repeat.") var seed: UInt64 = 0
     @Option(help: "Repeats with seeds seed, seed+1, …; the recall is their mean.") var repeats = 1
-    @Option(help: "Ensemble members per round.") var members = 3
-    @Option(help: "Training epochs per round.") var epochs = 20
+    @Option(help: "Model trained each round: mlp or dmpnn.") var model: ModelKind = .mlp
+    @Option(help: "Ensemble members per round.") var members = 5
+    @Option(help: "Training epochs per round.") var epochs = 30
+    @Option(help: "MLP first hidden layer / D-MPNN message size.") var hidden: Int?
+    @Option(help: "Keep each round's picks below this Tanimoto similarity to each other.") var diverse: Double?
     @Option(help: "Threads for training (default: all cores).") var threads: Int?
     @Option(name: .shortAndLong, help: "Write the JSON here too.") var output: String?
+    @Option(help: "Write an HTML page plotting recall per round against random picking.") var report: String?
 
     func validate() throws {
         guard Acquisition(rawValue: acquisition) != nil else {
@@ -74,6 +80,12 @@ struct SimulateCommand: ParsableCommand {
             hits = Set(order.prefix(max(1, n / 100)))
         }
         let choice = Acquisition(rawValue: acquisition)!
+        var settings = LearnerSettings()
+        settings.kind = model
+        settings.members = members
+        settings.epochs = epochs
+        if let hidden { settings.hidden = hidden }
+        let learner = CampaignLearner(graphs: dataset.graphs, settings: settings, taskKind: dataset.taskKind)
         let initialCount = max(1, Int((initial * Double(n)).rounded()))
         let batchCount = max(1, Int((batch * Double(n)).rounded()))
         var perSeed: [[Double]] = []
@@ -91,30 +103,20 @@ struct SimulateCommand: ParsableCommand {
                 let train = (0..<n).filter { isLabelled[$0] }
                 let pool = (0..<n).filter { !isLabelled[$0] }
                 if pool.isEmpty { recalls.append(recall()); continue }
-                var options = TrainingOptions()
-                options.kind = .mlp
-                options.hidden = 512
-                options.headHidden = [128]
-                options.dropout = 0.2
-                options.epochs = epochs
-                options.members = members
-                options.seed = runSeed &* 1000 &+ UInt64(round)
-                var picks: [Int]
+                let roundSeed = runSeed &* 1000 &+ UInt64(round)
+                var scores: RoundScores
                 if choice == .random {
-                    picks = choice.pick(count: batchCount, scores: [Float](repeating: 0, count: pool.count),
-                                        uncertainties: [Float](repeating: 0, count: pool.count), seed: options.seed).map { pool[$0] }
+                    let zeros = [Float](repeating: 0, count: pool.count)
+                    scores = RoundScores(scores: zeros, uncertainties: zeros, modelHash: "", coldStart: nil)
                 } else {
-                    let info = TrainingDataInfo(file: data, hash: labelled.fileHash, rows: train.count, split: "campaign round \(round)", counts: [:])
-                    let model = TrainedModel.train(dataset, train: train, validation: [], options: options, dataInfo: info) { _ in }
-                    let prediction = model.predict(pool.map { dataset.graphs[$0] })
-                    picks = choice.pick(count: batchCount, scores: prediction.scores.map { $0[0] },
-                                        uncertainties: prediction.uncertainties.map { $0[0] }, beta: beta, minimize: minimize,
-                                        seed: options.seed).map { pool[$0] }
+                    scores = learner.score(labelled: train.map { ($0, values[$0]) }, candidates: pool, seed: roundSeed)
                 }
-                for i in picks { isLabelled[i] = true }
+                let picks = BatchSelector.pick(count: batchCount, scores: scores, acquisition: choice, beta: beta, minimize: minimize,
+                                               diverse: diverse, candidates: pool, bits: learner.bits, seed: roundSeed)
+                for p in picks { isLabelled[pool[p.candidate]] = true }
                 recalls.append(recall())
-                printToStandardError(String(format: "seed %d round %d: %d labelled, recall %.3f", Int(runSeed), round,
-                                            isLabelled.filter { $0 }.count, recalls.last!))
+                printToStandardError(String(format: "seed %d round %d: %d labelled, recall %.3f%@", Int(runSeed), round,
+                                            isLabelled.filter { $0 }.count, recalls.last!, scores.coldStart.map { " (random: \($0))" } ?? ""))
             }
             perSeed.append(recalls)
         }
@@ -136,5 +138,31 @@ struct SimulateCommand: ParsableCommand {
         """
         print(json, terminator: "")
         if let output { try json.write(toFile: output, atomically: true, encoding: .utf8) }
+        if let report {
+            let fractions = (0...rounds).map { Double(min(n, initialCount + $0 * batchCount)) / Double(n) }
+            var series = [CampaignReport.Series(name: "\(acquisition), mean of \(repeats) seed\(repeats == 1 ? "" : "s")",
+                                                points: zip(fractions, mean).map { ($0 * 100, $1) }, colour: "#1f6fb4")]
+            let palette = ["#8fb8de", "#f4a582", "#92c5a0", "#c2a5cf"]
+            if repeats > 1 {
+                for (k, recalls) in perSeed.enumerated() {
+                    series.append(CampaignReport.Series(name: "seed \(seed &+ UInt64(k))", points: zip(fractions, recalls).map { ($0 * 100, $1) },
+                                                        colour: palette[k % palette.count]))
+                }
+            }
+            series.append(CampaignReport.Series(name: "random expectation (recall = fraction labelled)", points: fractions.map { ($0 * 100, $0) },
+                                                colour: "#999", dashed: true))
+            let what = dataset.taskKind == .classification ? "actives" : "top 1% (\(minimize ? "lowest" : "highest") values)"
+            var body = "<p class=\"meta\">\(CampaignReport.escapeHTML(data)), column \(CampaignReport.escapeHTML(labelColumn)): \(n) molecules, \(hits.count) \(what). "
+            body += "Initial \(initialCount) at random, then \(rounds) rounds of \(batchCount); model \(model.rawValue) × \(members), \(epochs) epochs; "
+            body += String(format: "%.1f s.</p>\n", Date().timeIntervalSince(started))
+            body += "<h2>Recall of \(what) per round</h2>\n" + CampaignReport.chart(series, xLabel: "% of the library labelled", yLabel: "recall")
+            let header = ["round", "labelled"] + ["recall (mean)"] + (repeats > 1 ? perSeed.indices.map { "seed \(seed &+ UInt64($0))" } : [])
+            let rows = (0...rounds).map { r in
+                [String(r), String(min(n, initialCount + r * batchCount)), String(format: "%.4f", mean[r])]
+                    + (repeats > 1 ? perSeed.map { String(format: "%.4f", $0[r]) } : [])
+            }
+            body += CampaignReport.table(header: header, rows: rows)
+            try CampaignReport.page(title: "Winnow campaign simulation: \(acquisition)", body: body).write(toFile: report, atomically: true, encoding: .utf8)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Learning
 import Screening
 
 /// How to read a library file; shared by every command that reads one.
@@ -31,3 +32,5 @@ import Foundation
 func printToStandardError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+extension ModelKind: ExpressibleByArgument {}

@@ -7,6 +7,8 @@ struct CLIResult {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// True when the process was ended by a signal (status is then the signal number).
+    var signalled = false
 }
 
 func winnowBinary() -> URL {
@@ -18,10 +20,11 @@ func winnowBinary() -> URL {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[1]
 }
 
-func runWinnow(_ arguments: [String], stdin: Data? = nil) throws -> CLIResult {
+func runWinnow(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> CLIResult {
     let process = Process()
     process.executableURL = winnowBinary()
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -34,7 +37,7 @@ func runWinnow(_ arguments: [String], stdin: Data? = nil) throws -> CLIResult {
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
+                     stderr: String(decoding: errData, as: UTF8.self), signalled: process.terminationReason == .uncaughtSignal)
 }
 
 @Suite struct FingerprintCLITests {

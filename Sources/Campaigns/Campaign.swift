@@ -1,0 +1,391 @@
+import Chemistry
+import Fingerprints
+import Foundation
+import GRDB
+import Learning
+import Screening
+
+/// The campaign commands as library calls (the CLI is a thin layer over these).
+public enum Campaign {
+    // MARK: - init
+
+    public struct InitSummary: Sendable {
+        public var read = 0
+        public var pool = 0
+        public var rejected = 0
+        public var labelled = 0
+        public var actives = 0
+        public var external = 0
+    }
+
+    /// Reads the pool library in parallel, stores every parsed graph (and every rejected record with
+    /// its reason), and the initial labels, in one transaction.
+    public static func initialize(path: String, pool poolPath: String, format: LibraryFormat? = nil, smilesColumn: String? = nil,
+                                  idColumn: String? = nil, labels: LabelFile? = nil, settings: CampaignSettings,
+                                  threads: Int = 1, progress: Bool = false) throws -> InitSummary {
+        let poolHash = try fileHash(poolPath)
+        let reader = try LibraryReader(path: poolPath, format: format, smilesColumn: smilesColumn, idColumn: idColumn)
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw CampaignError("\(path) already exists; pick another name or remove it to start over")
+        }
+        // Built under a temporary name and renamed when complete: a killed init leaves no campaign.
+        let partial = path + ".partial"
+        for leftover in [partial, partial + "-journal"] { try? FileManager.default.removeItem(atPath: leftover) }
+        let store = try CampaignStore.create(path: partial, settings: settings, pool: poolPath, poolHash: poolHash)
+        var summary = InitSummary()
+        do {
+            try store.write { db in
+                let workers = WorkerPool(threads: threads)
+                defer { workers.shutdown() }
+                let state = try WorkerState(workers: workers.threads, settings: MorganSettings())
+                var index = 0
+                var firstRecordOf: [String: Int] = [:]
+                let line = ProgressLine(label: "campaign init")
+                while true {
+                    var batches: [RecordBatch] = []
+                    for _ in 0..<(workers.threads * 8) {
+                        guard let batch = try reader.nextBatch(size: 256) else { break }
+                        batches.append(batch)
+                    }
+                    if batches.isEmpty { break }
+                    let slots = Slots<[Result<MolecularGraph, MoleculeError>]>(count: batches.count)
+                    let round = batches
+                    workers.run(count: round.count) { b, worker in
+                        slots[b] = (0..<round[b].count).map { round[b].molecule($0, parser: state.parsers[worker]) }
+                    }
+                    for (b, batch) in round.enumerated() {
+                        for (i, result) in slots[b]!.enumerated() {
+                            let record = batch.firstRecord + i
+                            let id = batch.ids[i]
+                            summary.read += 1
+                            switch result {
+                            case .success(let graph):
+                                if let first = firstRecordOf[id] {
+                                    try CampaignStore.insertRejected(db, record: record, id: id, input: batch.text(i),
+                                                                     reason: "duplicate id \(id) (first at record \(first)); campaign ids must be unique")
+                                    summary.rejected += 1
+                                    continue
+                                }
+                                firstRecordOf[id] = record
+                                let smiles = batch.kind == .smiles ? batch.text(i) : graph.smiles()
+                                try CampaignStore.insertMolecule(db, index: index, record: record, id: id, smiles: smiles, inPool: true, graph: graph)
+                                index += 1
+                                summary.pool += 1
+                            case .failure(let error):
+                                let input = batch.kind == .smiles ? batch.text(i) : "SDF record starting at line \(batch.startLines[i])"
+                                try CampaignStore.insertRejected(db, record: record, id: id, input: input, reason: error.message)
+                                summary.rejected += 1
+                            }
+                        }
+                    }
+                    if progress { line.update(done: summary.read, total: nil) }
+                }
+                if progress { line.finish() }
+                if let labels {
+                    guard labels.problems.isEmpty else { throw CampaignError(problemList(labels.problems, what: "labels")) }
+                    var ids = try idIndex(db)
+                    var problems: [String] = []
+                    let parser = try MoleculeParser()
+                    for entry in labels.entries {
+                        var molecule = ids[entry.id]
+                        if molecule == nil {
+                            guard let smiles = entry.smiles else {
+                                problems.append("\(labels.path) row \(entry.row): id \(entry.id) is not in the pool and the row has no SMILES")
+                                continue
+                            }
+                            do {
+                                let graph = try parser.parse(smiles: smiles)
+                                try CampaignStore.insertMolecule(db, index: index, record: nil, id: entry.id, smiles: smiles, inPool: false, graph: graph)
+                                molecule = index
+                                ids[entry.id] = index
+                                index += 1
+                                summary.external += 1
+                            } catch {
+                                problems.append("\(labels.path) row \(entry.row): id \(entry.id): \((error as? MoleculeError)?.message ?? "\(error)")")
+                                continue
+                            }
+                        }
+                        try CampaignStore.insertLabel(db, CampaignLabel(molecule: molecule!, value: entry.value, round: 0,
+                                                                        source: "init: \((labels.path as NSString).lastPathComponent)"))
+                        summary.labelled += 1
+                        if entry.value > 0.5 { summary.actives += 1 }
+                    }
+                    guard problems.isEmpty else { throw CampaignError(problemList(problems, what: "labels")) }
+                }
+                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('pool_records', ?), ('pool_rejected', ?)",
+                               arguments: [String(summary.read), String(summary.rejected)])
+                CampaignStore.faultPoint()
+            }
+            try store.close()
+            try FileManager.default.moveItem(atPath: partial, toPath: path)
+        } catch {
+            // A campaign that could not be filled is not a campaign: leave no half-made file behind.
+            try? store.close()
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
+        return summary
+    }
+
+    static func idIndex(_ db: Database) throws -> [String: Int] {
+        var ids: [String: Int] = [:]
+        let cursor = try Row.fetchCursor(db, sql: "SELECT molecule, id FROM molecules")
+        while let row = try cursor.next() { ids[row["id"]] = row["molecule"] }
+        return ids
+    }
+
+    static func problemList(_ problems: [String], what: String) -> String {
+        let shown = problems.prefix(20).map { "  " + $0 }.joined(separator: "\n")
+        let more = problems.count > 20 ? "\n  … and \(problems.count - 20) more" : ""
+        return "\(problems.count) problem\(problems.count == 1 ? "" : "s") in the \(what); nothing was written:\n\(shown)\(more)"
+    }
+
+    public static func fileHash(_ path: String) throws -> String {
+        guard path != "-" else { return "stdin" }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CampaignError("\(path): cannot read the pool library") }
+        return fnv1aHex(data)
+    }
+
+    // MARK: - select
+
+    public struct SelectOptions: Sendable {
+        public var batch = 96
+        public var acquisition: Acquisition = .greedy
+        public var beta: Float = 2
+        public var diverse: Double? = nil
+        public var exclude: [String] = []
+        /// Also offer molecules picked in an earlier round whose results are not recorded yet.
+        public var includePending = false
+        public init() {}
+    }
+
+    public struct SelectedMolecule: Sendable {
+        public var rank: Int
+        public var id: String
+        public var smiles: String
+        public var score: Float
+        public var uncertainty: Float
+        public var nearestActive: String?
+        public var nearestSimilarity: Double?
+        public var reason: String
+    }
+
+    public struct Selection: Sendable {
+        public var round: Int
+        public var picks: [SelectedMolecule]
+        public var candidates: Int
+        public var labelled: Int
+        public var metrics: [String: Double]
+        public var coldStart: String?
+        public var unknownExcluded: [String]
+    }
+
+    /// Retrains on every label so far, scores the unlabelled pool, picks the batch and stores the
+    /// round; the picks CSV is written next to the commit (temp file renamed after it).
+    public static func select(store: CampaignStore, options: SelectOptions, output: String) throws -> Selection {
+        let settings = try store.settings()
+        let molecules = try store.molecules()
+        let graphs = try store.graphs()
+        let labels = try store.labels()
+        let earlierPicks = try store.picks()
+        let round = (try store.rounds().map(\.round).max() ?? 0) + 1
+        var isLabelled = [Bool](repeating: false, count: molecules.count)
+        for l in labels { isLabelled[l.molecule] = true }
+        var blocked = Set(options.includePending ? [] : earlierPicks.map(\.molecule))
+        let ids = Dictionary(molecules.map { ($0.id, $0.index) }, uniquingKeysWith: { a, _ in a })
+        var unknown: [String] = []
+        for id in options.exclude { if let m = ids[id] { blocked.insert(m) } else { unknown.append(id) } }
+        let candidates = molecules.filter { $0.inPool && !isLabelled[$0.index] && !blocked.contains($0.index) }.map(\.index)
+        guard !candidates.isEmpty else { throw CampaignError("\(store.path): nothing left to pick: every pool molecule is labelled, picked or excluded") }
+        let learner = CampaignLearner(graphs: graphs, settings: settings.learner, taskKind: settings.taskKind)
+        let seed = settings.seed &* 1000 &+ UInt64(round)
+        let scores = learner.score(labelled: labels.map { ($0.molecule, $0.value) }, candidates: candidates, seed: seed, validationFraction: 0.1)
+        let picks = BatchSelector.pick(count: options.batch, scores: scores, acquisition: options.acquisition, beta: options.beta,
+                                       minimize: settings.minimize, diverse: options.diverse, candidates: candidates, bits: learner.bits, seed: seed)
+        // Nearest known active (classification) or best-valued labelled molecule, for the chemist.
+        let references: [Int]
+        if settings.taskKind == .classification {
+            references = labels.filter { $0.value > 0.5 }.map(\.molecule)
+        } else {
+            let sorted = labels.sorted { settings.minimize ? $0.value < $1.value : $0.value > $1.value }
+            references = sorted.prefix(max(1, labels.count / 10)).map(\.molecule)
+        }
+        var selected: [SelectedMolecule] = []
+        for (rank, pick) in picks.enumerated() {
+            let m = candidates[pick.candidate]
+            let near = learner.nearest(m, among: references)
+            selected.append(SelectedMolecule(rank: rank + 1, id: molecules[m].id, smiles: molecules[m].smiles, score: scores.scores[pick.candidate],
+                                             uncertainty: scores.uncertainties[pick.candidate], nearestActive: near.map { molecules[$0.molecule].id },
+                                             nearestSimilarity: near?.similarity, reason: pick.reason))
+        }
+        var metrics = scores.metrics
+        metrics["training_labels"] = Double(labels.count)
+        if settings.taskKind == .classification { metrics["training_actives"] = Double(labels.filter { $0.value > 0.5 }.count) }
+        metrics["candidates"] = Double(candidates.count)
+        var parameters: [String: String] = ["batch": String(options.batch), "beta": String(options.beta)]
+        if let d = options.diverse { parameters["diverse"] = String(d) }
+        if !options.exclude.isEmpty { parameters["excluded"] = String(options.exclude.count - unknown.count) }
+        if let cold = scores.coldStart { parameters["cold_start"] = cold }
+        let roundRecord = CampaignRound(round: round, createdAt: timestamp(), acquisition: scores.coldStart == nil ? options.acquisition.rawValue : "random",
+                                        parameters: json(parameters), model: settings.learner.json, modelHash: scores.modelHash,
+                                        labelled: labels.count, metrics: json(metrics))
+        let temporary = output + ".partial"
+        try writePicks(selected, to: temporary, taskKind: settings.taskKind)
+        do {
+            try store.write { db in
+                try CampaignStore.insertRound(db, roundRecord)
+                for (pick, s) in zip(picks, selected) {
+                    try CampaignStore.insertPick(db, CampaignPick(round: round, rank: s.rank, molecule: candidates[pick.candidate],
+                                                                  score: Double(s.score), uncertainty: Double(s.uncertainty), reason: s.reason))
+                }
+                CampaignStore.faultPoint()
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        _ = try? FileManager.default.removeItem(atPath: output)
+        try FileManager.default.moveItem(atPath: temporary, toPath: output)
+        return Selection(round: round, picks: selected, candidates: candidates.count, labelled: labels.count, metrics: metrics,
+                         coldStart: scores.coldStart, unknownExcluded: unknown)
+    }
+
+    static func writePicks(_ picks: [SelectedMolecule], to path: String, taskKind: TaskKind) throws {
+        let nearest = taskKind == .classification ? "nearest_active" : "nearest_best"
+        var text = "rank,id,smiles,score,uncertainty,\(nearest),\(nearest)_similarity,reason\n"
+        for p in picks {
+            // A random cold-start pick has no model score: leave the columns empty rather than print zeros.
+            let scored = !p.reason.hasPrefix("random")
+            text += "\(p.rank),\(csvField(p.id)),\(csvField(p.smiles)),\(scored ? formatScore(p.score) : ""),\(scored ? formatScore(p.uncertainty) : ""),"
+            text += "\(csvField(p.nearestActive ?? "")),\(p.nearestSimilarity.map { String(format: "%.4f", $0) } ?? ""),\(csvField(p.reason))\n"
+        }
+        do { try text.write(toFile: path, atomically: false, encoding: .utf8) } catch {
+            throw CampaignError("\(path): cannot write the picks (\(error.localizedDescription))")
+        }
+    }
+
+    static func json(_ values: [String: Double]) -> String {
+        "{" + values.keys.sorted().map { key in
+            let v = values[key]!
+            return "\"\(key)\": " + (v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.6f", v))
+        }.joined(separator: ", ") + "}"
+    }
+
+    static func json(_ values: [String: String]) -> String {
+        "{" + values.keys.sorted().map { "\"\($0)\": \"\(values[$0]!)\"" }.joined(separator: ", ") + "}"
+    }
+
+    // MARK: - record
+
+    public struct RecordSummary: Sendable {
+        public var recorded = 0
+        public var alreadyRecorded = 0
+        public var actives = 0
+        public var rounds: Set<Int> = []
+    }
+
+    /// Records a results file: all of it, or, if any row is bad, none of it (the error lists each).
+    public static func record(store: CampaignStore, results: String, idColumn: String = "id", labelColumn: String? = nil) throws -> RecordSummary {
+        let settings = try store.settings()
+        let file = try LabelFile.read(path: results, idColumn: idColumn, labelColumn: labelColumn, taskKind: settings.taskKind)
+        var problems = file.problems
+        let molecules = try store.molecules()
+        let ids = Dictionary(molecules.map { ($0.id, $0.index) }, uniquingKeysWith: { a, _ in a })
+        var existing: [Int: Double] = [:]
+        for l in try store.labels() { existing[l.molecule] = l.value }
+        var pickedIn: [Int: Int] = [:]
+        for p in try store.picks() { pickedIn[p.molecule] = p.round }  // the latest round that picked it
+        let latestRound = try store.rounds().map(\.round).max() ?? 0
+        var summary = RecordSummary()
+        var toWrite: [CampaignLabel] = []
+        let source = (results as NSString).lastPathComponent
+        for entry in file.entries {
+            guard let m = ids[entry.id] else {
+                problems.append("\(results) row \(entry.row): id \(entry.id) is not in this campaign")
+                continue
+            }
+            if let old = existing[m] {
+                if old != entry.value {
+                    problems.append("\(results) row \(entry.row): id \(entry.id) already has the value \(LabelFile.format(old)); recorded again as \(LabelFile.format(entry.value))")
+                } else {
+                    summary.alreadyRecorded += 1
+                }
+                continue
+            }
+            let round = pickedIn[m] ?? latestRound
+            toWrite.append(CampaignLabel(molecule: m, value: entry.value, round: round, source: source))
+            summary.rounds.insert(round)
+            if settings.taskKind == .classification && entry.value > 0.5 { summary.actives += 1 }
+        }
+        guard problems.isEmpty else { throw CampaignError(problemList(problems, what: "results file \(results)")) }
+        try store.write { db in
+            for label in toWrite { try CampaignStore.insertLabel(db, label) }
+            CampaignStore.faultPoint()
+        }
+        summary.recorded = toWrite.count
+        return summary
+    }
+
+    // MARK: - status
+
+    public struct RoundStatus: Sendable, Equatable {
+        public var round: Int
+        public var acquisition: String
+        public var picked: Int
+        /// Picks of this round with a recorded result, and how many of those were active (or, for
+        /// continuous labels, the best value among them).
+        public var tested: Int
+        public var pickedActives: Int
+        public var bestPicked: Double?
+        /// Labels known when this round's results are in (cumulative).
+        public var labelled: Int
+        public var actives: Int
+        public var best: Double?
+        public var metrics: String
+    }
+
+    public struct Status: Sendable {
+        public var rounds: [RoundStatus]
+        public var poolSize: Int
+        public var rejected: Int
+        public var taskKind: TaskKind
+        public var minimize: Bool
+        /// Active fraction among the round-0 labels: the hit rate of random picks.
+        public var baseRate: Double?
+    }
+
+    public static func status(store: CampaignStore) throws -> Status {
+        let settings = try store.settings()
+        let molecules = try store.molecules()
+        let labels = try store.labels()
+        let picks = try store.picks()
+        let rounds = try store.rounds()
+        let last = max(rounds.map(\.round).max() ?? 0, labels.map(\.round).max() ?? 0)
+        var value: [Int: Double] = [:]
+        for l in labels { value[l.molecule] = l.value }
+        func better(_ a: Double, _ b: Double?) -> Double { guard let b else { return a }; return settings.minimize ? min(a, b) : max(a, b) }
+        var result: [RoundStatus] = []
+        var labelled = 0, actives = 0
+        var best: Double? = nil
+        for r in 0...last {
+            let roundLabels = labels.filter { $0.round == r }
+            labelled += roundLabels.count
+            for l in roundLabels {
+                if l.value > 0.5 { actives += 1 }
+                best = better(l.value, best)
+            }
+            let roundPicks = picks.filter { $0.round == r }
+            let tested = roundPicks.compactMap { value[$0.molecule] }
+            let record = rounds.first { $0.round == r }
+            result.append(RoundStatus(round: r, acquisition: record?.acquisition ?? (r == 0 ? "initial labels" : "-"), picked: roundPicks.count,
+                                      tested: tested.count, pickedActives: tested.filter { $0 > 0.5 }.count,
+                                      bestPicked: tested.reduce(nil as Double?) { better($1, $0) },
+                                      labelled: labelled, actives: actives, best: best, metrics: record?.metrics ?? "{}"))
+        }
+        let initial = labels.filter { $0.round == 0 }
+        let baseRate = settings.taskKind == .classification && !initial.isEmpty
+            ? Double(initial.filter { $0.value > 0.5 }.count) / Double(initial.count) : nil
+        return Status(rounds: result, poolSize: molecules.filter(\.inPool).count, rejected: try store.rejectedCount(),
+                      taskKind: settings.taskKind, minimize: settings.minimize, baseRate: baseRate)
+    }
+}
