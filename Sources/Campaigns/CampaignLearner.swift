@@ -14,13 +14,17 @@ public struct LearnerSettings: Codable, Sendable, Equatable {
     public var headHidden = [128]
     public var dropout: Float = 0.2
     public var balanceClasses = true
+    /// Early rounds have few labels (42 molecules = one batch per epoch): train for at least this
+    /// many optimiser steps so a small set is learned, not left near the initial weights.
+    public var minimumSteps = 300
     public init() {}
 
-    func trainingOptions(seed: UInt64) -> TrainingOptions {
+    func trainingOptions(seed: UInt64, labelled: Int = 0) -> TrainingOptions {
         var options = TrainingOptions()
         options.kind = kind
         options.members = members
-        options.epochs = epochs
+        let stepsPerEpoch = max(1, (labelled + options.batchSize - 1) / options.batchSize)
+        options.epochs = max(epochs, (minimumSteps + stepsPerEpoch - 1) / stepsPerEpoch)
         options.hidden = kind == .dmpnn && hidden == 512 ? 300 : hidden
         options.headHidden = headHidden
         options.dropout = dropout
@@ -86,7 +90,7 @@ public final class CampaignLearner {
         for (molecule, value) in labelled { labels[molecule] = [value] }
         let data = Dataset(ids: graphs.indices.map(String.init), smiles: [String](repeating: "", count: graphs.count), graphs: graphs,
                            taskNames: ["label"], taskKind: taskKind, labels: labels)
-        let options = settings.trainingOptions(seed: seed)
+        let options = settings.trainingOptions(seed: seed, labelled: labelled.count)
         let rows = labelled.map(\.molecule)
         let info = TrainingDataInfo(file: "campaign", hash: labelHash(labelled), rows: rows.count, split: "all labels", counts: [:])
         let model = TrainedModel.train(data, train: rows, validation: [], options: options, dataInfo: info, features: features) { _ in }
@@ -106,7 +110,7 @@ public final class CampaignLearner {
         generator.shuffle(&shuffled)
         let held = max(1, Int(Double(rows.count) * fraction))
         let validation = Array(shuffled.prefix(held)), train = Array(shuffled.dropFirst(held))
-        var options = settings.trainingOptions(seed: seed &+ 0xFFFF)
+        var options = settings.trainingOptions(seed: seed &+ 0xFFFF, labelled: train.count)
         options.members = 1
         let values = validation.map { data.labels[$0][0]! }
         if taskKind == .classification {

@@ -42,6 +42,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Ensemble members per round.") var members = 5
     @Option(help: "Training epochs per round.") var epochs = 30
     @Option(help: "MLP first hidden layer / D-MPNN message size.") var hidden: Int?
+    @Option(help: "Weight actives by inactives/actives in the loss (classification).") var balance = true
     @Option(help: "Keep each round's picks below this Tanimoto similarity to each other.") var diverse: Double?
     @Option(help: "Threads for training (default: all cores).") var threads: Int?
     @Option(name: .shortAndLong, help: "Write the JSON here too.") var output: String?
@@ -85,6 +86,7 @@ struct SimulateCommand: ParsableCommand {
         settings.members = members
         settings.epochs = epochs
         if let hidden { settings.hidden = hidden }
+        settings.balanceClasses = balance
         let learner = CampaignLearner(graphs: dataset.graphs, settings: settings, taskKind: dataset.taskKind)
         let initialCount = max(1, Int((initial * Double(n)).rounded()))
         let batchCount = max(1, Int((batch * Double(n)).rounded()))
