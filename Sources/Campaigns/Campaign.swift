@@ -140,10 +140,20 @@ public enum Campaign {
         return "\(problems.count) problem\(problems.count == 1 ? "" : "s") in the \(what); nothing was written:\n\(shown)\(more)"
     }
 
+    /// FNV-1a (64-bit) of the pool file's bytes, read in 1 MiB pieces (libraries can be gigabytes).
     public static func fileHash(_ path: String) throws -> String {
         guard path != "-" else { return "stdin" }
-        guard let data = FileManager.default.contents(atPath: path) else { throw CampaignError("\(path): cannot read the pool library") }
-        return fnv1aHex(data)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CampaignError("\(path): cannot read the pool library") }
+        defer { try? handle.close() }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            for byte in chunk {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01b3
+            }
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     // MARK: - select
