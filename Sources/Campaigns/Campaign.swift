@@ -166,6 +166,8 @@ public enum Campaign {
         public var exclude: [String] = []
         /// Also offer molecules picked in an earlier round whose results are not recorded yet.
         public var includePending = false
+        /// Threads for the random forest (networks use `Trainer.parallel`).
+        public var threads = 1
         public init() {}
     }
 
@@ -207,7 +209,7 @@ public enum Campaign {
         for id in options.exclude { if let m = ids[id] { blocked.insert(m) } else { unknown.append(id) } }
         let candidates = molecules.filter { $0.inPool && !isLabelled[$0.index] && !blocked.contains($0.index) }.map(\.index)
         guard !candidates.isEmpty else { throw CampaignError("\(store.path): nothing left to pick: every pool molecule is labelled, picked or excluded") }
-        let learner = CampaignLearner(graphs: graphs, settings: settings.learner, taskKind: settings.taskKind)
+        let learner = CampaignLearner(graphs: graphs, settings: settings.learner, taskKind: settings.taskKind, threads: options.threads)
         let seed = settings.seed &* 1000 &+ UInt64(round)
         let scores = learner.score(labelled: labels.map { ($0.molecule, $0.value) }, candidates: candidates, seed: seed, validationFraction: 0.1)
         let picks = BatchSelector.pick(count: options.batch, scores: scores, acquisition: options.acquisition, beta: options.beta,

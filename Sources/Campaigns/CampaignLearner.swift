@@ -4,9 +4,21 @@ import Foundation
 import Learning
 import Screening
 
+/// The model a campaign retrains each round.
+public enum LearnerKind: String, Codable, Sendable, CaseIterable {
+    /// Random forest (200 trees) on Morgan bits: strong with few labels, seconds per round.
+    case rf
+    /// Fingerprint MLP ensemble.
+    case mlp
+    /// D-MPNN ensemble (slowest).
+    case dmpnn
+}
+
 /// How each round's model is trained; stored in the campaign file and in every round's record.
 public struct LearnerSettings: Codable, Sendable, Equatable {
-    public var kind: ModelKind = .mlp
+    public var kind: LearnerKind = .rf
+    /// Trees of the random forest.
+    public var trees = 200
     public var members = 5
     public var epochs = 30
     /// MLP first hidden layer / D-MPNN message size.
@@ -21,7 +33,7 @@ public struct LearnerSettings: Codable, Sendable, Equatable {
 
     func trainingOptions(seed: UInt64, labelled: Int = 0) -> TrainingOptions {
         var options = TrainingOptions()
-        options.kind = kind
+        options.kind = kind == .dmpnn ? .dmpnn : .mlp
         options.members = members
         let stepsPerEpoch = max(1, (labelled + options.batchSize - 1) / options.batchSize)
         options.epochs = max(epochs, (minimumSteps + stepsPerEpoch - 1) / stepsPerEpoch)
@@ -58,15 +70,18 @@ public final class CampaignLearner {
     public let settings: LearnerSettings
     public let taskKind: TaskKind
     let graphs: [MolecularGraph]
-    let features: Featurised
+    /// Network inputs (MLP / D-MPNN learners only).
+    let features: Featurised?
+    let threads: Int
     /// Morgan bits (radius 2, 2048) of every molecule, for diversity and nearest-active similarity.
     public let bits: [[UInt64]]
 
-    public init(graphs: [MolecularGraph], settings: LearnerSettings, taskKind: TaskKind) {
+    public init(graphs: [MolecularGraph], settings: LearnerSettings, taskKind: TaskKind, threads: Int = 1) {
         self.graphs = graphs
         self.settings = settings
         self.taskKind = taskKind
-        features = Featurised(graphs, options: settings.trainingOptions(seed: 0))
+        self.threads = threads
+        features = settings.kind == .rf ? nil : Featurised(graphs, options: settings.trainingOptions(seed: 0))
         let generator = MorganGenerator()
         bits = graphs.map { generator.bits($0) }
     }
@@ -86,6 +101,11 @@ public final class CampaignLearner {
                                    coldStart: actives == 0 ? "no actives labelled yet" : "no inactives labelled yet")
             }
         }
+        if settings.kind == .rf {
+            var result = forest(labelled: labelled, candidates: candidates, seed: seed, trees: settings.trees)
+            if validationFraction > 0 { result.metrics = validateForest(labelled: labelled, fraction: validationFraction, seed: seed) }
+            return result
+        }
         var labels = [[Double?]](repeating: [nil], count: graphs.count)
         for (molecule, value) in labelled { labels[molecule] = [value] }
         let data = Dataset(ids: graphs.indices.map(String.init), smiles: [String](repeating: "", count: graphs.count), graphs: graphs,
@@ -94,13 +114,55 @@ public final class CampaignLearner {
         let rows = labelled.map(\.molecule)
         let info = TrainingDataInfo(file: "campaign", hash: labelHash(labelled), rows: rows.count, split: "all labels", counts: [:])
         let model = TrainedModel.train(data, train: rows, validation: [], options: options, dataInfo: info, features: features) { _ in }
-        let prediction = model.predict(features: features, rows: candidates)
+        let prediction = model.predict(features: features!, rows: candidates)
         var result = RoundScores(scores: prediction.scores.map { $0[0] }, uncertainties: prediction.uncertainties.map { $0[0] },
                                  modelHash: (try? fnv1aHex(model.archive().encoded())) ?? "", coldStart: nil)
         if validationFraction > 0 {
             result.metrics = validate(data, rows: rows, fraction: validationFraction, seed: seed)
         }
         return result
+    }
+
+    func forest(labelled: [(molecule: Int, value: Double)], candidates: [Int], seed: UInt64, trees: Int) -> RoundScores {
+        var targets = [Double](repeating: 0, count: graphs.count)
+        for (m, v) in labelled { targets[m] = v }
+        var forestSettings = RandomForest.Settings()
+        forestSettings.trees = trees
+        forestSettings.seed = seed
+        let model = RandomForest.train(fingerprints: bits, targets: targets, rows: labelled.map(\.molecule), settings: forestSettings,
+                                       threads: threads)
+        let (mean, spread) = model.predict(bits, rows: candidates, threads: threads)
+        let hash = fnv1aHex(Data((settings.json + labelHash(labelled) + String(seed)).utf8))
+        return RoundScores(scores: mean, uncertainties: spread, modelHash: hash, coldStart: nil)
+    }
+
+    func validateForest(labelled: [(molecule: Int, value: Double)], fraction: Double, seed: UInt64) -> [String: Double] {
+        var generator = SeededGenerator(seed: seed ^ 0x7A11_DA7E)
+        var shuffled = labelled
+        generator.shuffle(&shuffled)
+        let held = max(1, Int(Double(labelled.count) * fraction))
+        let validation = Array(shuffled.prefix(held)), train = Array(shuffled.dropFirst(held))
+        let values = validation.map(\.value)
+        if taskKind == .classification {
+            let positives = values.filter { $0 > 0.5 }.count
+            guard positives > 0, positives < values.count, train.contains(where: { $0.value > 0.5 }) else { return [:] }
+        }
+        let scores = forest(labelled: train, candidates: validation.map(\.molecule), seed: seed &+ 0xFFFF, trees: max(50, settings.trees / 2))
+            .scores.map(Double.init)
+        return heldOutMetrics(scores: scores, values: values)
+    }
+
+    func heldOutMetrics(scores: [Double], values: [Double]) -> [String: Double] {
+        var metrics: [String: Double] = ["validation_molecules": Double(values.count)]
+        if taskKind == .classification {
+            let truth = values.map { $0 > 0.5 }
+            if let auc = Metrics.rocAUC(scores: scores, labels: truth) { metrics["validation_roc_auc"] = auc }
+            if let prc = Metrics.prcAUC(scores: scores, labels: truth) { metrics["validation_prc_auc"] = prc }
+        } else {
+            if let rmse = Metrics.rmse(predictions: scores, targets: values) { metrics["validation_rmse"] = rmse }
+            if let r2 = Metrics.r2(predictions: scores, targets: values) { metrics["validation_r2"] = r2 }
+        }
+        return metrics
     }
 
     /// Held-out check of one member trained on the rest: how well the round's model generalises.
@@ -119,17 +181,8 @@ public final class CampaignLearner {
         }
         let info = TrainingDataInfo(file: "campaign", hash: "", rows: train.count, split: "validation", counts: [:])
         let model = TrainedModel.train(data, train: train, validation: [], options: options, dataInfo: info, features: features) { _ in }
-        let scores = model.predict(features: features, rows: validation).scores.map { Double($0[0]) }
-        var metrics: [String: Double] = ["validation_molecules": Double(validation.count)]
-        if taskKind == .classification {
-            let truth = values.map { $0 > 0.5 }
-            if let auc = Metrics.rocAUC(scores: scores, labels: truth) { metrics["validation_roc_auc"] = auc }
-            if let prc = Metrics.prcAUC(scores: scores, labels: truth) { metrics["validation_prc_auc"] = prc }
-        } else {
-            if let rmse = Metrics.rmse(predictions: scores, targets: values) { metrics["validation_rmse"] = rmse }
-            if let r2 = Metrics.r2(predictions: scores, targets: values) { metrics["validation_r2"] = r2 }
-        }
-        return metrics
+        let scores = model.predict(features: features!, rows: validation).scores.map { Double($0[0]) }
+        return heldOutMetrics(scores: scores, values: values)
     }
 
     func labelHash(_ labelled: [(molecule: Int, value: Double)]) -> String {

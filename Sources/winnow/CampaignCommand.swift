@@ -38,7 +38,7 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Lower values are better (docking scores).") var minimize = false
     @Option(help: "Seed of the first repeat.") var seed: UInt64 = 0
     @Option(help: "Repeats with seeds seed, seed+1, …; the recall is their mean.") var repeats = 1
-    @Option(help: "Model trained each round: mlp or dmpnn.") var model: ModelKind = .mlp
+    @Option(help: "Model trained each round: rf (random forest), mlp or dmpnn.") var model: LearnerKind = .rf
     @Option(help: "Ensemble members per round.") var members = 5
     @Option(help: "Training epochs per round.") var epochs = 30
     @Option(help: "MLP first hidden layer / D-MPNN message size.") var hidden: Int?
@@ -87,7 +87,7 @@ struct SimulateCommand: ParsableCommand {
         settings.epochs = epochs
         if let hidden { settings.hidden = hidden }
         settings.balanceClasses = balance
-        let learner = CampaignLearner(graphs: dataset.graphs, settings: settings, taskKind: dataset.taskKind)
+        let learner = CampaignLearner(graphs: dataset.graphs, settings: settings, taskKind: dataset.taskKind, threads: threadCount)
         let initialCount = max(1, Int((initial * Double(n)).rounded()))
         let batchCount = max(1, Int((batch * Double(n)).rounded()))
         var perSeed: [[Double]] = []

@@ -35,7 +35,7 @@ struct CampaignInitCommand: ParsableCommand {
     @Option(help: "SMILES column of the labels file, for labelled molecules outside the pool.") var labelsSmilesColumn = "smiles"
     @Option(help: "Labels are 'classification' (active/inactive) or 'regression' (numbers); default: from the labels file.") var task: String?
     @Flag(help: "For numeric labels: lower is better (docking scores).") var minimize = false
-    @Option(help: "Model retrained each round: mlp or dmpnn.") var model: ModelKind = .mlp
+    @Option(help: "Model retrained each round: rf (random forest on Morgan bits), mlp or dmpnn.") var model: LearnerKind = .rf
     @Option(help: "Ensemble members (their spread is the uncertainty).") var members = 5
     @Option(help: "Training epochs per round.") var epochs = 30
     @Option(help: "Seed for training and random picks.") var seed: UInt64 = 0
@@ -115,6 +115,7 @@ struct CampaignSelectCommand: ParsableCommand {
             options.beta = beta
             options.diverse = diverse
             options.includePending = includePending
+            options.threads = threads ?? defaultThreadCount()
             if let exclude { options.exclude = try readIdList(exclude) }
             let selection = try Campaign.select(store: store, options: options, output: output)
             for id in selection.unknownExcluded.prefix(5) { printToStandardError("winnow campaign select: note: excluded id \(id) is not in the campaign") }
@@ -251,3 +252,4 @@ struct CampaignStatusCommand: ParsableCommand {
         return CampaignReport.page(title: "Winnow campaign status", body: body)
     }
 }
+extension LearnerKind: ExpressibleByArgument {}
