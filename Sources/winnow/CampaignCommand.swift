@@ -39,7 +39,8 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Seed of the first repeat.") var seed: UInt64 = 0
     @Option(help: "Repeats with seeds seed, seed+1, …; the recall is their mean.") var repeats = 1
     @Option(help: "Model trained each round: rf (random forest), mlp or dmpnn.") var model: LearnerKind = .rf
-    @Option(help: "Ensemble members per round.") var members = 5
+    @Option(help: "Ensemble members per round (mlp, dmpnn).") var members = 5
+    @Option(help: "Trees of the random forest.") var trees = 200
     @Option(help: "Training epochs per round.") var epochs = 30
     @Option(help: "MLP first hidden layer / D-MPNN message size.") var hidden: Int?
     @Option(help: "Weight actives by inactives/actives in the loss (classification).") var balance = true
@@ -87,6 +88,7 @@ struct SimulateCommand: ParsableCommand {
         settings.epochs = epochs
         if let hidden { settings.hidden = hidden }
         settings.balanceClasses = balance
+        settings.trees = trees
         let learner = CampaignLearner(graphs: dataset.graphs, settings: settings, taskKind: dataset.taskKind, threads: threadCount)
         let initialCount = max(1, Int((initial * Double(n)).rounded()))
         let batchCount = max(1, Int((batch * Double(n)).rounded()))
@@ -155,7 +157,8 @@ struct SimulateCommand: ParsableCommand {
                                                 colour: "#999", dashed: true))
             let what = dataset.taskKind == .classification ? "actives" : "top 1% (\(minimize ? "lowest" : "highest") values)"
             var body = "<p class=\"meta\">\(CampaignReport.escapeHTML(data)), column \(CampaignReport.escapeHTML(labelColumn)): \(n) molecules, \(hits.count) \(what). "
-            body += "Initial \(initialCount) at random, then \(rounds) rounds of \(batchCount); model \(model.rawValue) × \(members), \(epochs) epochs; "
+            let learnerText = model == .rf ? "random forest, \(trees) trees" : "\(model.rawValue) × \(members), \(epochs) epochs"
+            body += "Initial \(initialCount) at random, then \(rounds) rounds of \(batchCount); model \(learnerText); "
             body += String(format: "%.1f s.</p>\n", Date().timeIntervalSince(started))
             body += "<h2>Recall of \(what) per round</h2>\n" + CampaignReport.chart(series, xLabel: "% of the library labelled", yLabel: "recall")
             let header = ["round", "labelled"] + ["recall (mean)"] + (repeats > 1 ? perSeed.indices.map { "seed \(seed &+ UInt64($0))" } : [])

@@ -36,14 +36,15 @@ struct CampaignInitCommand: ParsableCommand {
     @Option(help: "Labels are 'classification' (active/inactive) or 'regression' (numbers); default: from the labels file.") var task: String?
     @Flag(help: "For numeric labels: lower is better (docking scores).") var minimize = false
     @Option(help: "Model retrained each round: rf (random forest on Morgan bits), mlp or dmpnn.") var model: LearnerKind = .rf
-    @Option(help: "Ensemble members (their spread is the uncertainty).") var members = 5
+    @Option(help: "Ensemble members for mlp/dmpnn (their spread is the uncertainty).") var members = 5
+    @Option(help: "Trees of the random forest (the spread over trees is the uncertainty).") var trees = 200
     @Option(help: "Training epochs per round.") var epochs = 30
     @Option(help: "Seed for training and random picks.") var seed: UInt64 = 0
     @Option(help: "Threads for reading the pool (default: all cores).") var threads: Int?
 
     func validate() throws {
         if let task, TaskKind(rawValue: task) == nil { throw ValidationError("--task must be classification or regression") }
-        guard members >= 1, epochs >= 1 else { throw ValidationError("--members and --epochs must be at least 1") }
+        guard members >= 1, epochs >= 1, trees >= 1 else { throw ValidationError("--members, --epochs and --trees must be at least 1") }
     }
 
     func run() throws {
@@ -52,6 +53,7 @@ struct CampaignInitCommand: ParsableCommand {
             settings.learner.kind = model
             settings.learner.members = members
             settings.learner.epochs = epochs
+            settings.learner.trees = trees
             settings.seed = seed
             settings.minimize = minimize
             var labelFile: LabelFile? = nil
@@ -69,7 +71,8 @@ struct CampaignInitCommand: ParsableCommand {
                 let kind = settings.taskKind == .classification ? ", \(summary.actives) active" : ""
                 print("initial labels: \(summary.labelled)\(kind); \(summary.external) labelled molecules from outside the pool")
             }
-            print("model: \(model.rawValue) × \(members), \(settings.taskKind.rawValue)\(minimize ? " (lower is better)" : ""); \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            let learner = model == .rf ? "random forest, \(trees) trees" : "\(model.rawValue) × \(members)"
+            print("model: \(learner), \(settings.taskKind.rawValue)\(minimize ? " (lower is better)" : ""); \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         }
     }
 }
