@@ -27,6 +27,39 @@ public struct RandomForest: Sendable {
     public let words: Int
     let trees: [Tree]
 
+    init(settings: Settings, words: Int, trees: [Tree]) {
+        self.settings = settings; self.words = words; self.trees = trees
+    }
+
+    /// The trees as flat arrays for a model file: per tree its node count, then every tree's nodes
+    /// concatenated (child indices local to their tree).
+    public var flattened: (sizes: [Int32], feature: [Int32], left: [Int32], right: [Int32], value: [Float]) {
+        (trees.map { Int32($0.feature.count) }, trees.flatMap(\.feature), trees.flatMap(\.left), trees.flatMap(\.right),
+         trees.flatMap(\.value))
+    }
+
+    /// Rebuilds a forest from `flattened`; nil when the arrays do not describe valid trees.
+    public init?(settings: Settings, words: Int, sizes: [Int32], feature: [Int32], left: [Int32], right: [Int32], value: [Float]) {
+        let total = sizes.reduce(0) { $0 + Int($1) }
+        guard sizes.allSatisfy({ $0 > 0 }), feature.count == total, left.count == total, right.count == total, value.count == total
+        else { return nil }
+        var trees: [Tree] = []
+        var start = 0
+        for size in sizes.map(Int.init) {
+            let tree = Tree(feature: Array(feature[start..<start + size]), left: Array(left[start..<start + size]),
+                            right: Array(right[start..<start + size]), value: Array(value[start..<start + size]))
+            // Children must point forward inside the tree and features inside the fingerprint, or
+            // prediction could loop or read out of bounds.
+            for n in 0..<size where tree.feature[n] >= 0 {
+                guard Int(tree.feature[n]) < words * 64, Int(tree.left[n]) > n, Int(tree.left[n]) < size,
+                      Int(tree.right[n]) > n, Int(tree.right[n]) < size else { return nil }
+            }
+            trees.append(tree)
+            start += size
+        }
+        self.init(settings: settings, words: words, trees: trees)
+    }
+
     /// Trains on `rows` of `fingerprints` (each `words` 64-bit words) with labels `targets[row]`.
     public static func train(fingerprints: [[UInt64]], targets: [Double], rows: [Int], settings: Settings,
                              threads: Int = 1) -> RandomForest {

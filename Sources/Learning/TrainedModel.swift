@@ -58,23 +58,64 @@ public struct Prediction: Sendable {
 public final class TrainedModel {
     public var header: ModelHeader
     let networks: [Network]
+    /// One random forest per task when `options.forestTrees` is set (averaged with the networks).
+    let forests: [RandomForest]
+    private lazy var forestGenerator = MorganGenerator()
 
-    init(header: ModelHeader, networks: [Network]) {
+    init(header: ModelHeader, networks: [Network], forests: [RandomForest] = []) {
         self.header = header
         self.networks = networks
+        self.forests = forests
+    }
+
+    /// Morgan radius 2 / 2048 bits: the forest's input (RDKit's default fingerprint).
+    static let forestFingerprint = MorganSettings()
+
+    static func trainForests(_ data: Dataset, rows: [Int], trees: Int, seed: UInt64) -> [RandomForest] {
+        let generator = MorganGenerator(settings: forestFingerprint)
+        var bits = [[UInt64]](repeating: [], count: data.count)
+        for i in rows { bits[i] = generator.bits(data.graphs[i]) }
+        return (0..<data.taskNames.count).map { t in
+            let labelled = rows.filter { data.labels[$0][t] != nil }
+            let targets = (0..<data.count).map { data.labels[$0][t] ?? 0 }
+            var settings = RandomForest.Settings()
+            settings.trees = trees
+            settings.seed = seed &+ 0xF0_2E57 &+ UInt64(t)
+            return RandomForest.train(fingerprints: bits, targets: targets, rows: labelled, settings: settings,
+                                      threads: Trainer.parallel ? ProcessInfo.processInfo.activeProcessorCount : 1)
+        }
+    }
+
+    /// Averages the network ensemble with the forests (equal weight); the uncertainty is the spread of
+    /// that 50/50 mixture: √(½σ²_networks + ½σ²_trees + ¼(μ_networks − μ_forest)²).
+    func blendForests(_ prediction: Prediction, graphs: [MolecularGraph]) -> Prediction {
+        guard !forests.isEmpty else { return prediction }
+        let generator = forestGenerator
+        let bits = graphs.map { generator.bits($0) }
+        var out = prediction
+        for (t, forest) in forests.enumerated() {
+            let (mean, spread) = forest.predict(bits, rows: Array(graphs.indices))
+            for i in graphs.indices {
+                let mu1 = prediction.scores[i][t], s1 = prediction.uncertainties[i][t]
+                out.scores[i][t] = (mu1 + mean[i]) / 2
+                out.uncertainties[i][t] = (0.5 * s1 * s1 + 0.5 * spread[i] * spread[i] + 0.25 * (mu1 - mean[i]) * (mu1 - mean[i])).squareRoot()
+            }
+        }
+        return out
     }
 
     public static func train(_ data: Dataset, train: [Int], validation: [Int], options: TrainingOptions,
                              dataInfo: TrainingDataInfo, features: Featurised? = nil,
                              report: (EpochReport) -> Void) -> TrainedModel {
         let networks = Trainer.train(data, train: train, validation: validation, options: options, features: features, report: report)
+        let forests = options.forestTrees.map { trainForests(data, rows: train, trees: $0, seed: options.seed) } ?? []
         var header = ModelHeader(kind: options.kind, taskKind: data.taskKind, tasks: data.taskNames, members: networks.count,
                                  options: options, trainingData: dataInfo, metrics: [:])
         if data.taskKind == .classification {
             header.knownActives = train.filter { (data.labels[$0].first ?? nil).map { $0 > 0.5 } ?? false }
                 .map { KnownActive(id: data.ids[$0], smiles: data.smiles[$0]) }
         }
-        return TrainedModel(header: header, networks: networks)
+        return TrainedModel(header: header, networks: networks, forests: forests)
     }
 
     /// Molecules per message-passing batch at inference: small enough that the edge matrices
@@ -100,19 +141,20 @@ public final class TrainedModel {
                 }
                 start += Self.inferenceChunk
             }
-            return Self.combine(outputs, count: graphs.count, tasks: header.tasks.count)
+            return blendForests(Self.combine(outputs, count: graphs.count, tasks: header.tasks.count), graphs: graphs)
         }
         let features = Featurised(graphs, options: header.options)
         let rows = Array(graphs.indices)
         let members = networks.map {
             Trainer.predict($0, features, rows: rows, width: header.options.fingerprint.size, kind: header.taskKind)
         }
-        return Self.combine(members, count: graphs.count, tasks: header.tasks.count)
+        return blendForests(Self.combine(members, count: graphs.count, tasks: header.tasks.count), graphs: graphs)
     }
 
     /// Ensemble predictions for rows of features computed once with this model's options (campaigns
     /// score the same pool every round).
     public func predict(features: Featurised, rows: [Int]) -> Prediction {
+        precondition(forests.isEmpty, "models with a forest predict from graphs")
         let members = networks.map {
             Trainer.predict($0, features, rows: rows, width: header.options.fingerprint.size, kind: header.taskKind)
         }
@@ -144,6 +186,14 @@ public final class TrainedModel {
         var tensors: [ModelTensor] = []
         for (m, network) in networks.enumerated() {
             for p in network.parameters { tensors.append(ModelTensor(name: "member\(m)/\(p.name)", matrix: p.value)) }
+        }
+        for (t, forest) in forests.enumerated() {
+            // Node indices and features are small integers: exact in float32 (below 2^24 per tree).
+            let f = forest.flattened
+            for (name, values) in [("sizes", f.sizes.map(Float.init)), ("feature", f.feature.map(Float.init)), ("left", f.left.map(Float.init)),
+                                   ("right", f.right.map(Float.init)), ("value", f.value)] {
+                tensors.append(ModelTensor(name: "forest\(t)/\(name)", shape: [values.count], values: values))
+            }
         }
         return try ModelArchive(header: header, tensors: tensors)
     }
@@ -183,7 +233,29 @@ public final class TrainedModel {
             }
             networks.append(network)
         }
-        return TrainedModel(header: header, networks: networks)
+        var forests: [RandomForest] = []
+        if let trees = header.options.forestTrees {
+            for t in 0..<header.tasks.count {
+                func ints(_ name: String) throws -> [Int32] {
+                    guard let tensor = byName["forest\(t)/\(name)"] else {
+                        throw ModelFileError.malformed(source: source, reason: "missing forest\(t)/\(name)")
+                    }
+                    guard tensor.values.allSatisfy({ $0 == $0.rounded() && abs($0) < 16_777_216 }) else {
+                        throw ModelFileError.malformed(source: source, reason: "forest\(t)/\(name) holds non-integer node data")
+                    }
+                    return tensor.values.map { Int32($0) }
+                }
+                var settings = RandomForest.Settings()
+                settings.trees = trees
+                guard let values = byName["forest\(t)/value"]?.values,
+                      let forest = RandomForest(settings: settings, words: forestFingerprint.size / 64, sizes: try ints("sizes"),
+                                                feature: try ints("feature"), left: try ints("left"), right: try ints("right"), value: values),
+                      forest.flattened.sizes.count == trees
+                else { throw ModelFileError.malformed(source: source, reason: "forest\(t) does not describe \(trees) valid trees") }
+                forests.append(forest)
+            }
+        }
+        return TrainedModel(header: header, networks: networks, forests: forests)
     }
 
     /// An independent copy for another thread.

@@ -25,6 +25,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for the split, initialisation and batching.") var seed: UInt64 = 0
     @Option(help: "Model kind: mlp or dmpnn.") var model = "dmpnn"
     @Option(help: "Ensemble members (different seeds); their spread is the uncertainty.") var members = 1
+    @Option(help: "Also train a random forest of N trees on Morgan bits and average it with the networks.") var forest: Int?
     @Option(help: "Training epochs.") var epochs = 30
     @Option(help: "Molecules per batch.") var batchSize = 50
     @Option(help: "Hidden size (D-MPNN messages, MLP first layer).") var hidden: Int?
@@ -50,6 +51,7 @@ struct TrainCommand: ParsableCommand {
         guard DMPNN.Aggregation(rawValue: aggregation) != nil else { throw ValidationError("--aggregation must be mean, sum or norm") }
         guard members >= 1, members <= 64 else { throw ValidationError("--members must be between 1 and 64") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        if let forest, forest < 1 || forest > 10_000 { throw ValidationError("--forest takes 1 to 10000 trees") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     }
 
@@ -107,6 +109,7 @@ struct TrainCommand: ParsableCommand {
         options.weightDecay = weightDecay
         options.patience = patience
         options.balanceClasses = balance
+        options.forestTrees = forest
         options.fingerprint = MorganSettings(radius: radius, size: bits)
         options.useCounts = !binary
         if options.kind == .mlp {
@@ -119,7 +122,7 @@ struct TrainCommand: ParsableCommand {
             options.headHidden = headHidden.map(parseSizes) ?? [300]
             options.dropout = dropout ?? 0
         }
-        printToStandardError("winnow train: \(dataset.count) molecules (\(trainRows.count) train, \(validationRows.count) validation, \(testRows.count) test; \(splitDescription)), \(dataset.taskKind.rawValue), model \(model) × \(members)")
+        printToStandardError("winnow train: \(dataset.count) molecules (\(trainRows.count) train, \(validationRows.count) validation, \(testRows.count) test; \(splitDescription)), \(dataset.taskKind.rawValue), model \(model) × \(members)\(forest.map { " + random forest of \($0) trees" } ?? "")")
         let info = TrainingDataInfo(file: URL(fileURLWithPath: data).lastPathComponent, hash: labelled.fileHash, rows: dataset.count,
                                     split: splitDescription,
                                     counts: ["train": trainRows.count, "validation": validationRows.count, "test": testRows.count])

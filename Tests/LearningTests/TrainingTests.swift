@@ -112,6 +112,45 @@ import WinnowTestSupport
         #expect(throws: ModelFileError.self) { try TrainedModel.read(from: url) }
     }
 
+    /// A network ensemble plus a forest: the forest moves the scores, survives the file round trip
+    /// exactly, gives the same bytes at any thread count, and damaged forest tensors are refused.
+    @Test func forestBlendRoundTripsAndIsChecked() throws {
+        let bace = try Self.bace()
+        var options = TrainingOptions()
+        options.kind = .mlp
+        options.hidden = 32
+        options.headHidden = [8]
+        options.epochs = 3
+        options.members = 2
+        let rows = Array(bace.train.prefix(400))
+        let plain = TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info) { _ in }
+        options.forestTrees = 40
+        let parallel = Trainer.parallel
+        defer { Trainer.parallel = parallel }
+        Trainer.parallel = false
+        let serial = try TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info) { _ in }.archive().encoded()
+        Trainer.parallel = true
+        let model = TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info) { _ in }
+        #expect(try model.archive().encoded() == serial)
+        let graphs = Array(bace.test.map { bace.data.graphs[$0] })
+        let blended = model.predict(graphs), networks = plain.predict(graphs)
+        #expect(blended.scores != networks.scores)
+        #expect(Self.testAUC(model, bace) >= 0.80)
+
+        let loaded = try TrainedModel.load(try model.archive(), source: "test")
+        let again = loaded.predict(graphs)
+        #expect(again.scores == blended.scores && again.uncertainties == blended.uncertainties)
+
+        // A child index pointing backwards (a loop) or a missing tensor is a damaged model, not a hang.
+        var archive = try model.archive()
+        let left = try #require(archive.tensors.firstIndex { $0.name == "forest0/left" })
+        let branch = try #require(archive.tensors[left].values.firstIndex { $0 > 0 })
+        archive.tensors[left].values[branch] = 0
+        #expect(throws: ModelFileError.self) { try TrainedModel.load(archive, source: "test") }
+        archive.tensors.remove(at: left)
+        #expect(throws: ModelFileError.self) { try TrainedModel.load(archive, source: "test") }
+    }
+
     /// Weights trained on another featurisation version are refused, not silently misread.
     @Test func otherFeatureVersionIsRefused() throws {
         let bace = try Self.bace()
