@@ -138,8 +138,10 @@ struct TrainCommand: ParsableCommand {
                 results["\(name).\(key)"] = value
             }
         }
-        results["training_seconds"] = Date().timeIntervalSince(started)
+        // The model file keeps only what the data, options and seed determine (the same bytes run after
+        // run); the wall time goes to stdout and --metrics.
         trained.header.metrics = results
+        results["training_seconds"] = Date().timeIntervalSince(started)
         do {
             try trained.write(to: URL(fileURLWithPath: output))
         } catch {

@@ -46,6 +46,24 @@ import WinnowTestSupport
         #expect(damaged.stderr.contains(model) && damaged.stderr.contains("damaged"))
     }
 
+    /// `winnow train` with the same data, options and seed writes the same model file bytes on 1 and
+    /// 2 threads, forest included (the wall time is reported, not stored).
+    @Test func trainedModelFilesAreByteIdenticalAcrossThreadCounts() throws {
+        let folder = try TestPaths.scratch("models-determinism")
+        let data = TestPaths.repository.appendingPathComponent("targets/bace1/bace.csv").path
+        var files: [Data] = []
+        for threads in ["1", "2"] {
+            let model = folder.appendingPathComponent("m\(threads).winnow").path
+            let result = try runWinnow(["train", "--data", data, "--label-column", "Class", "--split-column", "split", "--model", "mlp",
+                                        "--hidden", "64", "--head-hidden", "16", "--epochs", "2", "--members", "2", "--forest", "30",
+                                        "--threads", threads, "-o", model])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("training_seconds"))
+            files.append(try Data(contentsOf: URL(fileURLWithPath: model)))
+        }
+        #expect(files[0] == files[1])
+    }
+
     @Test func trainRejectsMissingColumns() throws {
         let data = TestPaths.repository.appendingPathComponent("targets/bace1/bace.csv").path
         let result = try runWinnow(["train", "--data", data, "--label-column", "Activity", "-o", "/tmp/never.winnow"])
