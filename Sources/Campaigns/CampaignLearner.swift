@@ -6,7 +6,7 @@ import Screening
 
 /// The model a campaign retrains each round.
 public enum LearnerKind: String, Codable, Sendable, CaseIterable {
-    /// Random forest (200 trees) on Morgan bits: strong with few labels, seconds per round.
+    /// Random forest (500 trees) on Morgan bits: strong with few labels, seconds per round.
     case rf
     /// Fingerprint MLP ensemble.
     case mlp
@@ -18,7 +18,7 @@ public enum LearnerKind: String, Codable, Sendable, CaseIterable {
 public struct LearnerSettings: Codable, Sendable, Equatable {
     public var kind: LearnerKind = .rf
     /// Trees of the random forest.
-    public var trees = 200
+    public var trees = 500
     public var members = 5
     public var epochs = 30
     /// MLP first hidden layer / D-MPNN message size.

@@ -40,7 +40,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Repeats with seeds seed, seed+1, …; the recall is their mean.") var repeats = 1
     @Option(help: "Model trained each round: rf (random forest), mlp or dmpnn.") var model: LearnerKind = .rf
     @Option(help: "Ensemble members per round (mlp, dmpnn).") var members = 5
-    @Option(help: "Trees of the random forest.") var trees = 200
+    @Option(help: "Trees of the random forest.") var trees = 500
     @Option(help: "Training epochs per round.") var epochs = 30
     @Option(help: "MLP first hidden layer / D-MPNN message size.") var hidden: Int?
     @Option(help: "Weight actives by inactives/actives in the loss (classification).") var balance = true

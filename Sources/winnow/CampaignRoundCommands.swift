@@ -37,7 +37,7 @@ struct CampaignInitCommand: ParsableCommand {
     @Flag(help: "For numeric labels: lower is better (docking scores).") var minimize = false
     @Option(help: "Model retrained each round: rf (random forest on Morgan bits), mlp or dmpnn.") var model: LearnerKind = .rf
     @Option(help: "Ensemble members for mlp/dmpnn (their spread is the uncertainty).") var members = 5
-    @Option(help: "Trees of the random forest (the spread over trees is the uncertainty).") var trees = 200
+    @Option(help: "Trees of the random forest (the spread over trees is the uncertainty).") var trees = 500
     @Option(help: "Training epochs per round.") var epochs = 30
     @Option(help: "Seed for training and random picks.") var seed: UInt64 = 0
     @Option(help: "Threads for reading the pool (default: all cores).") var threads: Int?
