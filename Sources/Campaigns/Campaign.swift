@@ -284,7 +284,10 @@ public enum Campaign {
     }
 
     static func json(_ values: [String: String]) -> String {
-        "{" + values.keys.sorted().map { "\"\($0)\": \"\(values[$0]!)\"" }.joined(separator: ", ") + "}"
+        func quoted(_ text: String) -> String {
+            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return "{" + values.keys.sorted().map { "\(quoted($0)): \(quoted(values[$0]!))" }.joined(separator: ", ") + "}"
     }
 
     // MARK: - record
