@@ -145,15 +145,9 @@ public enum Campaign {
         guard path != "-" else { return "stdin" }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CampaignError("\(path): cannot read the pool library") }
         defer { try? handle.close() }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            for byte in chunk {
-                hash ^= UInt64(byte)
-                hash &*= 0x0000_0100_0000_01b3
-            }
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        var hash = FNV1a64()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { chunk.withUnsafeBytes { hash.update($0) } }
+        return hash.hex
     }
 
     // MARK: - select

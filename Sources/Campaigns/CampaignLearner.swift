@@ -26,17 +26,13 @@ public struct LearnerSettings: Codable, Sendable, Equatable {
     public var headHidden = [128]
     public var dropout: Float = 0.2
     public var balanceClasses = true
-    /// Early rounds have few labels (42 molecules = one batch per epoch): train for at least this
-    /// many optimiser steps so a small set is learned, not left near the initial weights.
-    public var minimumSteps = 300
     public init() {}
 
-    func trainingOptions(seed: UInt64, labelled: Int = 0) -> TrainingOptions {
+    func trainingOptions(seed: UInt64) -> TrainingOptions {
         var options = TrainingOptions()
         options.kind = kind == .dmpnn ? .dmpnn : .mlp
         options.members = members
-        let stepsPerEpoch = max(1, (labelled + options.batchSize - 1) / options.batchSize)
-        options.epochs = max(epochs, (minimumSteps + stepsPerEpoch - 1) / stepsPerEpoch)
+        options.epochs = epochs
         options.hidden = kind == .dmpnn && hidden == 512 ? 300 : hidden
         options.headHidden = headHidden
         options.dropout = dropout
@@ -101,88 +97,64 @@ public final class CampaignLearner {
                                    coldStart: actives == 0 ? "no actives labelled yet" : "no inactives labelled yet")
             }
         }
-        if settings.kind == .rf {
-            var result = forest(labelled: labelled, candidates: candidates, seed: seed, trees: settings.trees)
-            if validationFraction > 0 { result.metrics = validateForest(labelled: labelled, fraction: validationFraction, seed: seed) }
-            return result
-        }
-        var labels = [[Double?]](repeating: [nil], count: graphs.count)
-        for (molecule, value) in labelled { labels[molecule] = [value] }
-        let data = Dataset(ids: graphs.indices.map(String.init), smiles: [String](repeating: "", count: graphs.count), graphs: graphs,
-                           taskNames: ["label"], taskKind: taskKind, labels: labels)
-        let options = settings.trainingOptions(seed: seed, labelled: labelled.count)
-        let rows = labelled.map(\.molecule)
-        let info = TrainingDataInfo(file: "campaign", hash: labelHash(labelled), rows: rows.count, split: "all labels", counts: [:])
-        let model = TrainedModel.train(data, train: rows, validation: [], options: options, dataInfo: info, features: features) { _ in }
-        let prediction = model.predict(features: features!, rows: candidates)
-        var result = RoundScores(scores: prediction.scores.map { $0[0] }, uncertainties: prediction.uncertainties.map { $0[0] },
-                                 modelHash: (try? fnv1aHex(model.archive().encoded())) ?? "", coldStart: nil)
-        if validationFraction > 0 {
-            result.metrics = validate(data, rows: rows, fraction: validationFraction, seed: seed)
-        }
+        var result = fit(labelled, candidates: candidates, seed: seed, reduced: false)
+        if validationFraction > 0 { result.metrics = validate(labelled, fraction: validationFraction, seed: seed) }
         return result
     }
 
-    func forest(labelled: [(molecule: Int, value: Double)], candidates: [Int], seed: UInt64, trees: Int) -> RoundScores {
-        var targets = [Double](repeating: 0, count: graphs.count)
-        for (m, v) in labelled { targets[m] = v }
-        var forestSettings = RandomForest.Settings()
-        forestSettings.trees = trees
-        forestSettings.seed = seed
-        let model = RandomForest.train(fingerprints: bits, targets: targets, rows: labelled.map(\.molecule), settings: forestSettings,
-                                       threads: threads)
-        let (mean, spread) = model.predict(bits, rows: candidates, threads: threads)
-        let hash = fnv1aHex(Data((settings.json + labelHash(labelled) + String(seed)).utf8))
-        return RoundScores(scores: mean, uncertainties: spread, modelHash: hash, coldStart: nil)
+    /// Trains this round's model on `labelled` and scores `candidates`. `reduced` (the held-out
+    /// check) trains one network member or half the trees.
+    func fit(_ labelled: [(molecule: Int, value: Double)], candidates: [Int], seed: UInt64, reduced: Bool) -> RoundScores {
+        if settings.kind == .rf {
+            var targets = [Double](repeating: 0, count: graphs.count)
+            for (m, v) in labelled { targets[m] = v }
+            var forestSettings = RandomForest.Settings()
+            forestSettings.trees = reduced ? max(50, settings.trees / 2) : settings.trees
+            forestSettings.seed = seed
+            let model = RandomForest.train(fingerprints: bits, targets: targets, rows: labelled.map(\.molecule), settings: forestSettings,
+                                           threads: threads)
+            let (mean, spread) = model.predict(bits, rows: candidates, threads: threads)
+            // The forest is not stored; its hash is that of everything that determines it.
+            let hash = fnv1aHex(Data((settings.json + labelHash(labelled) + String(seed)).utf8))
+            return RoundScores(scores: mean, uncertainties: spread, modelHash: hash, coldStart: nil)
+        }
+        var options = settings.trainingOptions(seed: seed)
+        if reduced { options.members = 1 }
+        let rows = labelled.map(\.molecule)
+        let info = TrainingDataInfo(file: "campaign", hash: labelHash(labelled), rows: rows.count, split: "all labels", counts: [:])
+        let model = TrainedModel.train(dataset(labelled), train: rows, validation: [], options: options, dataInfo: info,
+                                       features: features) { _ in }
+        let prediction = model.predict(features: features!, rows: candidates)
+        return RoundScores(scores: prediction.scores.map { $0[0] }, uncertainties: prediction.uncertainties.map { $0[0] },
+                           modelHash: (try? fnv1aHex(model.archive().encoded())) ?? "", coldStart: nil)
     }
 
-    func validateForest(labelled: [(molecule: Int, value: Double)], fraction: Double, seed: UInt64) -> [String: Double] {
+    /// All molecules with the given labels (the rest unlabelled), as training and evaluation expect.
+    func dataset(_ labelled: [(molecule: Int, value: Double)]) -> Dataset {
+        var labels = [[Double?]](repeating: [nil], count: graphs.count)
+        for (molecule, value) in labelled { labels[molecule] = [value] }
+        return Dataset(ids: graphs.indices.map(String.init), smiles: [String](repeating: "", count: graphs.count), graphs: graphs,
+                       taskNames: ["label"], taskKind: taskKind, labels: labels)
+    }
+
+    /// Held-out check: a reduced model trained on a seeded (1 − fraction) of the labels, scored on the
+    /// rest with the usual metrics (`validation_roc_auc`, `validation_rmse`, …). Empty when the held-out
+    /// part or the training part lacks a class.
+    func validate(_ labelled: [(molecule: Int, value: Double)], fraction: Double, seed: UInt64) -> [String: Double] {
         var generator = SeededGenerator(seed: seed ^ 0x7A11_DA7E)
         var shuffled = labelled
         generator.shuffle(&shuffled)
         let held = max(1, Int(Double(labelled.count) * fraction))
         let validation = Array(shuffled.prefix(held)), train = Array(shuffled.dropFirst(held))
-        let values = validation.map(\.value)
         if taskKind == .classification {
-            let positives = values.filter { $0 > 0.5 }.count
-            guard positives > 0, positives < values.count, train.contains(where: { $0.value > 0.5 }) else { return [:] }
+            let positives = validation.filter { $0.value > 0.5 }.count
+            guard positives > 0, positives < validation.count, train.contains(where: { $0.value > 0.5 }) else { return [:] }
         }
-        let scores = forest(labelled: train, candidates: validation.map(\.molecule), seed: seed &+ 0xFFFF, trees: max(50, settings.trees / 2))
-            .scores.map(Double.init)
-        return heldOutMetrics(scores: scores, values: values)
-    }
-
-    func heldOutMetrics(scores: [Double], values: [Double]) -> [String: Double] {
-        var metrics: [String: Double] = ["validation_molecules": Double(values.count)]
-        if taskKind == .classification {
-            let truth = values.map { $0 > 0.5 }
-            if let auc = Metrics.rocAUC(scores: scores, labels: truth) { metrics["validation_roc_auc"] = auc }
-            if let prc = Metrics.prcAUC(scores: scores, labels: truth) { metrics["validation_prc_auc"] = prc }
-        } else {
-            if let rmse = Metrics.rmse(predictions: scores, targets: values) { metrics["validation_rmse"] = rmse }
-            if let r2 = Metrics.r2(predictions: scores, targets: values) { metrics["validation_r2"] = r2 }
-        }
+        let rows = validation.map(\.molecule)
+        let scores = fit(train, candidates: rows, seed: seed &+ 0xFFFF, reduced: true).scores.map { [$0] }
+        var metrics: [String: Double] = [:]
+        for (key, value) in Evaluation.metrics(scores: scores, data: dataset(labelled), rows: rows) { metrics["validation_" + key] = value }
         return metrics
-    }
-
-    /// Held-out check of one member trained on the rest: how well the round's model generalises.
-    func validate(_ data: Dataset, rows: [Int], fraction: Double, seed: UInt64) -> [String: Double] {
-        var generator = SeededGenerator(seed: seed ^ 0x7A11_DA7E)
-        var shuffled = rows
-        generator.shuffle(&shuffled)
-        let held = max(1, Int(Double(rows.count) * fraction))
-        let validation = Array(shuffled.prefix(held)), train = Array(shuffled.dropFirst(held))
-        var options = settings.trainingOptions(seed: seed &+ 0xFFFF, labelled: train.count)
-        options.members = 1
-        let values = validation.map { data.labels[$0][0]! }
-        if taskKind == .classification {
-            let positives = values.filter { $0 > 0.5 }.count
-            guard positives > 0, positives < values.count, train.contains(where: { data.labels[$0][0]! > 0.5 }) else { return [:] }
-        }
-        let info = TrainingDataInfo(file: "campaign", hash: "", rows: train.count, split: "validation", counts: [:])
-        let model = TrainedModel.train(data, train: train, validation: [], options: options, dataInfo: info, features: features) { _ in }
-        let scores = model.predict(features: features!, rows: validation).scores.map { Double($0[0]) }
-        return heldOutMetrics(scores: scores, values: values)
     }
 
     func labelHash(_ labelled: [(molecule: Int, value: Double)]) -> String {

@@ -54,16 +54,9 @@ public struct LabelFile: Sendable {
             let id = field(idIndex), cell = field(labelIndex)
             if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
             guard !id.isEmpty else { file.problems.append("\(path) row \(row): empty id"); continue }
-            let value: Double
-            switch cell.lowercased() {
-            case "active", "yes", "true": value = 1
-            case "inactive", "no", "false": value = 0
-            default:
-                guard let number = Double(cell), number.isFinite else {
-                    file.problems.append("\(path) row \(row): id \(id): value '\(cell)' is neither a number nor active/inactive")
-                    continue
-                }
-                value = number
+            guard let value = labelValue(cell) else {
+                file.problems.append("\(path) row \(row): id \(id): value '\(cell)' is neither a number nor active/inactive")
+                continue
             }
             if value != 0 && value != 1 {
                 file.allBinary = false

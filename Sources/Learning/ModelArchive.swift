@@ -416,12 +416,28 @@ private struct Reader {
 
 /// FNV-1a, 64 bits (also the training-data hash, `fnv1aHex`).
 func fnv1a64(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in bytes {
-        hash ^= UInt64(byte)
-        hash &*= 0x0000_0100_0000_01b3
+    var hash = FNV1a64()
+    hash.update(bytes)
+    return hash.value
+}
+
+/// FNV-1a 64, fed piece by piece (a multi-gigabyte library is hashed in chunks).
+public struct FNV1a64: Sendable {
+    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    public init() {}
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var hash = value
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        value = hash
     }
-    return hash
+    /// 16 lowercase hex digits.
+    public var hex: String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
 }
 
 private func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {

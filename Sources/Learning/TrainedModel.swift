@@ -266,6 +266,7 @@ public final class TrainedModel {
 
 /// FNV-1a 64 as 16 hex digits: a content hash for training data (not cryptographic).
 public func fnv1aHex(_ data: Data) -> String {
-    let hex = String(data.withUnsafeBytes { fnv1a64($0) }, radix: 16)
-    return String(repeating: "0", count: 16 - hex.count) + hex
+    var hash = FNV1a64()
+    data.withUnsafeBytes { hash.update($0) }
+    return hash.hex
 }

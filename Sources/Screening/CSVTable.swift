@@ -36,3 +36,15 @@ public struct CSVTable: Sendable {
 }
 
 import Foundation
+
+/// A label cell as a number: active/inactive (also yes/no, true/false, any case) as 1/0, or a finite
+/// number (pIC50, docking score); nil when it is neither. Shared by training data and campaign results.
+public func labelValue(_ cell: String) -> Double? {
+    switch cell.lowercased() {
+    case "active", "yes", "true": return 1
+    case "inactive", "no", "false": return 0
+    default:
+        guard let number = Double(cell), number.isFinite else { return nil }
+        return number
+    }
+}

@@ -222,7 +222,16 @@ struct CampaignStatusCommand: ParsableCommand {
             if let errors {
                 let out = try OutputFile(path: errors)
                 try out.write("record\tid\tinput\treason\n")
-                for r in try store.rejected() { try out.write("\(r.record)\t\(r.id)\t\(r.input)\t\(r.reason)\n") }
+                for r in try store.rejected() {
+                    var line = Array("\(r.record)\t".utf8)
+                    appendEscapedField(r.id.utf8, to: &line)
+                    line.append(9)
+                    appendEscapedField(r.input.utf8, to: &line)
+                    line.append(9)
+                    appendEscapedField(r.reason.utf8, to: &line, limit: 400)
+                    line.append(10)
+                    try out.write(line)
+                }
                 try out.close()
             }
             if let report {

@@ -31,11 +31,8 @@ struct LabelledData {
             for (k, index) in labelIndices.enumerated() {
                 let cell = index < fields.count ? fields[index].trimmingCharacters(in: .whitespaces) : ""
                 if cell.isEmpty { values.append(nil); continue }
-                let lowered = cell.lowercased()
-                if lowered == "active" { values.append(1); continue }
-                if lowered == "inactive" { values.append(0); continue }
-                guard let value = Double(cell), value.isFinite else {
-                    problem = "label '\(cell)' in column \(labelColumns[k]) is not a number"
+                guard let value = labelValue(cell) else {
+                    problem = "label '\(cell)' in column \(labelColumns[k]) is not a number or active/inactive"
                     break
                 }
                 if value != 0 && value != 1 { allBinary = false }
