@@ -42,9 +42,10 @@ let package = Package(
             dependencies: ["COpenBabel"],
             linkerSettings: [.linkedLibrary("openbabel"), .linkedLibrary("stdc++")]
         ),
+        .target(name: "CKernels", linkerSettings: [.linkedLibrary("m")]),
         .target(name: "Chemistry", dependencies: ["COpenBabelShim"]),
         .target(name: "Fingerprints", dependencies: ["Chemistry"]),
-        .target(name: "Learning", dependencies: ["CBLAS", "Chemistry", "Fingerprints"]),
+        .target(name: "Learning", dependencies: ["CBLAS", "CKernels", "Chemistry", "Fingerprints"]),
         .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "Learning", "CZlib", "COpenBabelShim"]),
         .target(
             name: "Campaigns",

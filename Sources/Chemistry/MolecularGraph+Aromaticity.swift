@@ -160,6 +160,7 @@ extension MolecularGraph {
         var assigned = [Bool](repeating: false, count: r)
         var once = [UInt64](repeating: 0, count: bw)
         var twice = [UInt64](repeating: 0, count: bw)
+        var perimeter = [UInt64](repeating: 0, count: aw)
         for start in 0..<r where !assigned[start] {
             // The fused system containing `start` (rings connected through shared bonds).
             var system: [Int] = []
@@ -173,7 +174,7 @@ extension MolecularGraph {
             let limit = min(system.count, 6)
             for size in 1...limit {
                 forEachCombination(count: system.count, size: size) { combination in
-                    if size > 1 && !isConnected(combination.map { system[$0] }, neighbours) { return }
+                    if size > 1 && !isConnected(combination, in: system, neighbours) { return }
                     // Bonds used once are the perimeter of the combination.
                     for w in 0..<bw { once[w] = 0; twice[w] = 0 }
                     for index in combination {
@@ -187,7 +188,7 @@ extension MolecularGraph {
                     for w in 0..<bw { once[w] &= ~twice[w] }
                     // Electrons are counted on the perimeter only: an atom buried inside the fused
                     // combination (all its bonds there are fusion bonds) contributes nothing.
-                    var perimeter = [UInt64](repeating: 0, count: aw)
+                    for w in 0..<aw { perimeter[w] = 0 }
                     for w in 0..<bw {
                         var bits = once[w]
                         while bits != 0 {
@@ -242,16 +243,21 @@ extension MolecularGraph {
         }
     }
 
-    private func isConnected(_ rings: [Int], _ neighbours: [[Int]]) -> Bool {
-        var seen: Set<Int> = [rings[0]]
-        var stack = [rings[0]]
-        let members = Set(rings)
-        while let ring = stack.popLast() {
-            for next in neighbours[ring] where members.contains(next) && !seen.contains(next) {
-                seen.insert(next); stack.append(next)
+    /// Whether the rings `system[combination[0]]`, … form one connected piece through shared bonds
+    /// (combinations have at most 6 rings: a bit mask holds what is reached).
+    private func isConnected(_ combination: [Int], in system: [Int], _ neighbours: [[Int]]) -> Bool {
+        var reached: UInt64 = 1, pending: UInt64 = 1
+        while pending != 0 {
+            let p = pending.trailingZeroBitCount
+            pending &= pending - 1
+            for next in neighbours[system[combination[p]]] {
+                for q in 0..<combination.count where reached & (1 << UInt64(q)) == 0 && system[combination[q]] == next {
+                    reached |= 1 << UInt64(q)
+                    pending |= 1 << UInt64(q)
+                }
             }
         }
-        return seen.count == rings.count
+        return reached.nonzeroBitCount == combination.count
     }
 
     private func forEachCombination(count: Int, size: Int, _ body: ([Int]) -> Void) {

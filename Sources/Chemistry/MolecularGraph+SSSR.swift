@@ -62,9 +62,14 @@ extension MolecularGraph {
         var previous = [Int32](repeating: -1, count: n)
         var previousBond = [Int32](repeating: -1, count: n)
         var queue = [Int32](repeating: 0, count: n)
+        var ringBonds = 0
+        for b in 0..<m where bondFlags[b].contains(.inRing) { ringBonds += 1 }
         var candidateBonds: [UInt64] = []
         var candidateAtoms: [UInt64] = []
         var candidateSizes: [Int] = []
+        candidateBonds.reserveCapacity(ringBonds * bw)
+        candidateAtoms.reserveCapacity(ringBonds * aw)
+        candidateSizes.reserveCapacity(ringBonds)
         var cycleBonds = [UInt64](repeating: 0, count: bw)
         var cycleAtoms = [UInt64](repeating: 0, count: aw)
         for b in 0..<m where bondFlags[b].contains(.inRing) {
@@ -123,6 +128,12 @@ extension MolecularGraph {
         var basis: [UInt64] = []
         var pivots: [Int] = []
         var takenSizes: [Int] = []
+        basis.reserveCapacity(count * bw)
+        pivots.reserveCapacity(count)
+        takenSizes.reserveCapacity(count)
+        set.bondBits.reserveCapacity(count * bw)
+        set.atomBits.reserveCapacity(count * aw)
+        set.sizes.reserveCapacity(count)
         var vector = [UInt64](repeating: 0, count: bw)
         for c in order {
             for w in 0..<bw { vector[w] = candidateBonds[c * bw + w] }

@@ -120,6 +120,10 @@ public final class MoleculeParser: @unchecked Sendable {
         graph.hydrogenCounts.reserveCapacity(n)
         graph.deltaMasses.reserveCapacity(n)
         graph.atomFlags.reserveCapacity(n)
+        graph.bondBegins.reserveCapacity(rawBondCount)
+        graph.bondEnds.reserveCapacity(rawBondCount)
+        graph.bondOrders.reserveCapacity(rawBondCount)
+        graph.bondFlags.reserveCapacity(rawBondCount)
         var inputAromatic = [Bool](repeating: false, count: n)
         for i in 0..<rawAtomCount where newIndex[i] >= 0 {
             let atom = rawAtoms[i]

@@ -108,6 +108,10 @@ public final class MorganGenerator {
     /// neighbours' sets. Atoms are then sorted by (bond set as an unsigned integer, invariant, index);
     /// the first atom with a bond set never emitted before emits its invariant, the others die.
     public func environments(_ graph: MolecularGraph) {
+        if graph.bondCount <= 64 {
+            environmentsOneWord(graph)
+            return
+        }
         let n = graph.atomCount
         let radius = settings.radius
         let words = max(1, (graph.bondCount + 63) / 64)
@@ -220,6 +224,107 @@ public final class MorganGenerator {
         }}}
     }
 
+    /// `environments` for molecules of at most 64 bonds (nearly all of a screening library): each
+    /// bond set is one `UInt64`, and the "bond set emitted before" test is a hash-set probe instead
+    /// of a scan over every earlier set. Same identifiers, same order.
+    private func environmentsOneWord(_ graph: MolecularGraph) {
+        let n = graph.atomCount
+        let radius = settings.radius
+        // Every emitted set is non-zero (it holds the atom's own bonds), so 0 marks an empty slot.
+        var tableSize = 16
+        while tableSize < 2 * n * max(radius, 1) { tableSize <<= 1 }
+        let u64Count = 2 * n + tableSize + n + 1
+        let u32Count = 2 * n + graph.bondCount + n
+        reserveScratch(u64Count * 8 + u32Count * 4 + n + 64)
+        let u64 = scratch.bindMemory(to: UInt64.self, capacity: u64Count)
+        var sets = u64
+        var nextSets = u64 + n
+        let table = u64 + 2 * n
+        let keys = table + tableSize
+        let u32 = (scratch + u64Count * 8).bindMemory(to: UInt32.self, capacity: u32Count)
+        var cur = u32
+        var nxt = u32 + n
+        let bondInvariants = u32 + 2 * n
+        let order = UnsafeMutableRawPointer(u32 + 2 * n + graph.bondCount).bindMemory(to: Int32.self, capacity: n)
+        let live = (scratch + u64Count * 8 + u32Count * 4).bindMemory(to: UInt8.self, capacity: n)
+
+        identifiers.removeAll(keepingCapacity: true)
+        for i in 0..<n {
+            let invariant = Self.atomInvariant(graph, i)
+            cur[i] = invariant
+            identifiers.append(invariant)
+        }
+        guard radius > 0, n > 0 else { return }
+        for b in 0..<graph.bondCount { bondInvariants[b] = Self.bondInvariant(graph, b) }
+        sets.initialize(repeating: 0, count: n)
+        table.initialize(repeating: 0, count: tableSize)
+        live.initialize(repeating: 1, count: n)
+        let mask = tableSize - 1
+
+        graph.neighbourOffsets.withUnsafeBufferPointer { offsets in
+        graph.neighbourAtoms.withUnsafeBufferPointer { neighbourAtoms in
+        graph.neighbourBonds.withUnsafeBufferPointer { neighbourBonds in
+            for layer in 0..<radius {
+                var candidates = 0
+                nxt.initialize(repeating: 0, count: n)
+                for atom in 0..<n where live[atom] != 0 {
+                    let start = Int(offsets[atom]), end = Int(offsets[atom + 1])
+                    if start == end { live[atom] = 0; continue }
+                    var set = sets[atom]
+                    var keyCount = 0
+                    for k in start..<end {
+                        let other = Int(neighbourAtoms[k]), bond = Int(neighbourBonds[k])
+                        set |= (1 << UInt64(bond)) | sets[other]
+                        let key = UInt64(bondInvariants[bond]) << 32 | UInt64(cur[other])
+                        var y = keyCount
+                        while y > 0, keys[y - 1] > key { keys[y] = keys[y - 1]; y -= 1 }
+                        keys[y] = key
+                        keyCount += 1
+                    }
+                    nextSets[atom] = set
+                    var invariant = UInt32(layer)
+                    Self.combine(&invariant, cur[atom])
+                    for x in 0..<keyCount {
+                        let key = keys[x]
+                        Self.combine(&invariant, Self.hashPair(UInt32(truncatingIfNeeded: key >> 32), UInt32(truncatingIfNeeded: key)))
+                    }
+                    nxt[atom] = invariant
+                    // Insert into candidates sorted by (bond set, invariant, atom).
+                    var y = candidates
+                    while y > 0 {
+                        let other = Int(order[y - 1])
+                        let otherSet = nextSets[other]
+                        let greater = otherSet != set ? otherSet > set : nxt[other] > invariant
+                        if !greater { break }
+                        order[y] = order[y - 1]
+                        y -= 1
+                    }
+                    order[y] = Int32(atom)
+                    candidates += 1
+                }
+                for c in 0..<candidates {
+                    let atom = Int(order[c])
+                    let set = nextSets[atom]
+                    // Open addressing on a multiplicative hash of the set.
+                    var slot = Int(truncatingIfNeeded: (set &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+                    var duplicate = false
+                    while table[slot] != 0 {
+                        if table[slot] == set { duplicate = true; break }
+                        slot = (slot + 1) & mask
+                    }
+                    if duplicate {
+                        live[atom] = 0
+                    } else {
+                        identifiers.append(nxt[atom])
+                        table[slot] = set
+                    }
+                }
+                swap(&cur, &nxt)
+                swap(&sets, &nextSets)
+            }
+        }}}
+    }
+
     // MARK: - Folding
 
     /// Folds identifiers to `settings.size` bits. This is the only place folding happens: bit =
@@ -245,15 +350,47 @@ public final class MorganGenerator {
         return words
     }
 
+    /// Folded identifiers of the last molecule, sorted (scratch for `appendCounts`).
+    private var folded: [UInt32] = []
+
+    /// Appends the count fingerprint of `graph` to a CSR row store: its bits in ascending order to
+    /// `bits`, their counts to `counts` (no per-molecule arrays: this runs once per screened molecule).
+    public func appendCounts(_ graph: MolecularGraph, bits: inout [Int32], counts: inout [Float]) {
+        environments(graph)
+        let size = UInt32(settings.size)
+        folded.removeAll(keepingCapacity: true)
+        for identifier in identifiers { folded.append(identifier % size) }
+        folded.sort()
+        var i = 0
+        while i < folded.count {
+            let bit = folded[i]
+            var j = i + 1
+            while j < folded.count, folded[j] == bit { j += 1 }
+            bits.append(Int32(bit))
+            counts.append(Float(j - i))
+            i = j
+        }
+    }
+
     /// Count fingerprint: (bit, count) pairs in ascending bit order.
     public func counts(_ graph: MolecularGraph) -> [(bit: Int, count: Int)] {
+        var bits: [Int32] = [], counts: [Float] = []
+        appendCounts(graph, bits: &bits, counts: &counts)
+        return zip(bits, counts).map { (Int($0), Int($1)) }
+    }
+
+    /// Appends the on bits of `graph`, ascending, to `bits` (each with value 1 in `values`).
+    public func appendBits(_ graph: MolecularGraph, bits: inout [Int32], values: inout [Float]) {
         environments(graph)
-        var folded = identifiers.map { fold($0) }
+        let size = UInt32(settings.size)
+        folded.removeAll(keepingCapacity: true)
+        for identifier in identifiers { folded.append(identifier % size) }
         folded.sort()
-        var result: [(bit: Int, count: Int)] = []
-        for bit in folded {
-            if let last = result.last, last.bit == bit { result[result.count - 1].count += 1 } else { result.append((bit, 1)) }
+        var previous: UInt32? = nil
+        for bit in folded where bit != previous {
+            bits.append(Int32(bit))
+            values.append(1)
+            previous = bit
         }
-        return result
     }
 }

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// A trainable tensor with its gradient and Adam moments.
 public final class Parameter {
@@ -89,6 +90,20 @@ public struct SparseRows: Sendable, Equatable {
         }
         offsets.append(Int32(indices.count))
     }
+
+    /// Appends row `row` of `other` (same width).
+    public mutating func append(row: Int, of other: SparseRows) {
+        precondition(other.width == width, "sparse rows of width \(other.width) appended to width \(width)")
+        let start = Int(other.offsets[row]), end = Int(other.offsets[row + 1])
+        indices.append(contentsOf: other.indices[start..<end])
+        values.append(contentsOf: other.values[start..<end])
+        offsets.append(Int32(indices.count))
+    }
+
+    /// The entries of row `row` as (index, value) pairs.
+    public func row(_ row: Int) -> [(Int, Float)] {
+        (Int(offsets[row])..<Int(offsets[row + 1])).map { (Int(indices[$0]), values[$0]) }
+    }
 }
 
 /// y = x·W (+ b) for sparse x: W is `width × out`.
@@ -103,23 +118,26 @@ public final class SparseLinear {
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
-    /// Writes x·W (+ b) into `output` (rows × out).
+    /// Writes x·W (+ b) into `output` (rows × out): one fused multiply-add per non-zero entry and
+    /// output column, in entry order (see `wk_sparse_linear`).
     public func forward(_ x: SparseRows, into output: inout Matrix) {
         let out = weight.value.cols
         output.reshape(rows: x.count, cols: out)
         output.values.withUnsafeMutableBufferPointer { y in
             weight.value.values.withUnsafeBufferPointer { w in
-                for r in 0..<x.count {
-                    let row = y.baseAddress! + r * out
-                    if let bias {
-                        bias.value.values.withUnsafeBufferPointer { b in row.update(from: b.baseAddress!, count: out) }
-                    } else {
-                        row.update(repeating: 0, count: out)
-                    }
-                    // saxpy: Swift cannot prove the weight row and the output row do not alias, so
-                    // its own loop stays scalar; OpenBLAS's is vectorised.
-                    for k in Int(x.offsets[r])..<Int(x.offsets[r + 1]) {
-                        cblas_saxpy(Int32(out), x.values[k], w.baseAddress! + Int(x.indices[k]) * out, 1, row, 1)
+                x.offsets.withUnsafeBufferPointer { offsets in
+                    x.indices.withUnsafeBufferPointer { indices in
+                        x.values.withUnsafeBufferPointer { values in
+                            if let bias {
+                                bias.value.values.withUnsafeBufferPointer { b in
+                                    wk_sparse_linear(Int64(x.count), offsets.baseAddress, indices.baseAddress, values.baseAddress,
+                                                     w.baseAddress, Int64(out), b.baseAddress, y.baseAddress)
+                                }
+                            } else {
+                                wk_sparse_linear(Int64(x.count), offsets.baseAddress, indices.baseAddress, values.baseAddress,
+                                                 w.baseAddress, Int64(out), nil, y.baseAddress)
+                            }
+                        }
                     }
                 }
             }
@@ -191,13 +209,18 @@ public final class Dense {
 public enum Activation {
     /// In-place ReLU.
     public static func relu(_ m: inout Matrix) {
-        m.values.withUnsafeMutableBufferPointer { v in for i in v.indices where v[i] < 0 { v[i] = 0 } }
+        // A select, not a branch, so the loop vectorises (same values: negatives become +0).
+        m.values.withUnsafeMutableBufferPointer { v in
+            for i in v.indices { let x = v[i]; v[i] = x < 0 ? 0 : x }
+        }
     }
 
     /// dz = dy where the activation output was positive, 0 elsewhere (in place on dy).
     public static func reluBackward(output: Matrix, gradient: inout Matrix) {
         output.values.withUnsafeBufferPointer { o in
-            gradient.values.withUnsafeMutableBufferPointer { g in for i in g.indices where o[i] <= 0 { g[i] = 0 } }
+            gradient.values.withUnsafeMutableBufferPointer { g in
+                for i in g.indices { let x = g[i]; g[i] = o[i] <= 0 ? 0 : x }
+            }
         }
     }
 

@@ -91,17 +91,25 @@ public enum Network {
 
 /// Precomputed per-molecule inputs for either network kind.
 public struct Featurised: Sendable {
-    public var fingerprints: [[(Int, Float)]] = []
+    /// Morgan counts (or on bits, valued 1) of every molecule, one row each (fingerprint MLPs).
+    public var fingerprints: SparseRows
     public var graphs: [GraphBatch] = []
 
     public init(_ molecules: [MolecularGraph], options: TrainingOptions) {
+        fingerprints = SparseRows(width: options.fingerprint.size)
         switch options.kind {
         case .mlp:
             let generator = MorganGenerator(settings: options.fingerprint)
-            fingerprints = molecules.map { g in
-                if options.useCounts { return generator.counts(g).map { ($0.bit, Float($0.count)) } }
-                let words = generator.bits(g)
-                return (0..<options.fingerprint.size).compactMap { words[$0 >> 6] & (1 << UInt64($0 & 63)) != 0 ? ($0, Float(1)) : nil }
+            fingerprints.offsets.reserveCapacity(molecules.count + 1)
+            fingerprints.indices.reserveCapacity(molecules.count * 48)
+            fingerprints.values.reserveCapacity(molecules.count * 48)
+            for g in molecules {
+                if options.useCounts {
+                    generator.appendCounts(g, bits: &fingerprints.indices, counts: &fingerprints.values)
+                } else {
+                    generator.appendBits(g, bits: &fingerprints.indices, values: &fingerprints.values)
+                }
+                fingerprints.offsets.append(Int32(fingerprints.indices.count))
             }
         case .dmpnn:
             graphs = molecules.map { GraphBatch([$0]) }
@@ -112,7 +120,7 @@ public struct Featurised: Sendable {
         switch network {
         case .mlp(let model):
             var x = SparseRows(width: width)
-            for i in rows { x.append(fingerprints[i]) }
+            for i in rows { x.append(row: i, of: fingerprints) }
             return model.forward(x, training: training, generator: &generator)
         case .dmpnn(let model):
             return model.forward(GraphBatch(joining: rows.map { graphs[$0] }), training: training, generator: &generator)

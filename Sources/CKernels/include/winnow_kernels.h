@@ -1,0 +1,20 @@
+#ifndef WINNOW_KERNELS_H
+#define WINNOW_KERNELS_H
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// y[r, :] = bias + sum over k in offsets[r] ..< offsets[r + 1] of values[k] * weight[indices[k], :]
+/// for r in 0 ..< rows. `weight` is row-major (width x out), `y` is rows x out, `bias` may be NULL.
+/// Every output element is summed in the same order with fused multiply-adds on every CPU (AVX2 when
+/// the CPU has it, a scalar fmaf loop otherwise), so the result does not depend on the machine's
+/// vector width or on how rows are split between threads.
+void wk_sparse_linear(int64_t rows, const int32_t *offsets, const int32_t *indices, const float *values,
+                      const float *weight, int64_t out, const float *bias, float *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
