@@ -173,8 +173,31 @@ public final class Dense {
 
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
-    public func forward(_ x: Matrix, into y: inout Matrix, padRows: Bool = true) {
-        BLAS.gemm(x, weight.value, into: &y, padRows: padRows)
+    /// y = x·W + b. Inference (`rowInvariant`, the default) uses a kernel whose every output is the
+    /// same fused multiply-add chain whatever the batch, so a molecule's score does not depend on its
+    /// neighbours in the batch (shards, threads, resumed runs); training uses OpenBLAS.
+    public func forward(_ x: Matrix, into y: inout Matrix, padRows rowInvariant: Bool = true) {
+        if rowInvariant {
+            let inputs = x.cols, out = weight.value.cols
+            precondition(inputs == weight.value.rows, "dense: input width \(inputs), weight rows \(weight.value.rows)")
+            y.reshape(rows: x.rows, cols: out)
+            guard x.rows > 0, out > 0 else { return }
+            y.values.withUnsafeMutableBufferPointer { yv in
+                x.values.withUnsafeBufferPointer { xv in
+                    weight.value.values.withUnsafeBufferPointer { w in
+                        if let bias {
+                            bias.value.values.withUnsafeBufferPointer { b in
+                                wk_dense_linear(Int64(x.rows), xv.baseAddress, Int64(inputs), w.baseAddress, Int64(out), b.baseAddress, yv.baseAddress)
+                            }
+                        } else {
+                            wk_dense_linear(Int64(x.rows), xv.baseAddress, Int64(inputs), w.baseAddress, Int64(out), nil, yv.baseAddress)
+                        }
+                    }
+                }
+            }
+            return
+        }
+        BLAS.gemm(x, weight.value, into: &y, padRows: false)
         if let bias {
             let out = y.cols
             y.values.withUnsafeMutableBufferPointer { v in

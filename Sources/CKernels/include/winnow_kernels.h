@@ -14,6 +14,13 @@ extern "C" {
 void wk_sparse_linear(int64_t rows, const int32_t *offsets, const int32_t *indices, const float *values,
                       const float *weight, int64_t out, const float *bias, float *y);
 
+/// y = x · weight (+ bias) for dense row-major x (rows x in), weight (in x out), y (rows x out).
+/// Row-invariant: every output element is bias (or 0) followed by one fused multiply-add per k in
+/// ascending order, whatever the number of rows, the row's position in the batch or the CPU. A
+/// molecule therefore gets the same score in any batch (threads, shards, resumed runs).
+void wk_dense_linear(int64_t rows, const float *x, int64_t in, const float *weight, int64_t out,
+                     const float *bias, float *y);
+
 #ifdef __cplusplus
 }
 #endif
