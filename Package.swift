@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Chemistry", dependencies: ["COpenBabelShim"]),
         .target(name: "Fingerprints", dependencies: ["Chemistry"]),
         .target(name: "Learning", dependencies: ["CBLAS", "CKernels", "Chemistry", "Fingerprints"]),
-        .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "Learning", "CZlib", "COpenBabelShim"]),
+        .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "Learning", "CKernels", "CZlib", "COpenBabelShim"]),
         .target(
             name: "Campaigns",
             dependencies: ["Chemistry", "Fingerprints", "Learning", "Screening", .product(name: "GRDB", package: "GRDB.swift")]

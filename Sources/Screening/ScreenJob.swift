@@ -1,3 +1,4 @@
+import CKernels
 import CZlib
 import Chemistry
 import Fingerprints
@@ -259,10 +260,17 @@ public struct ScreenJob {
     func explain(_ ranked: [Hit], model: TrainedModel) throws -> [ExplainedHit] {
         let parser = try MoleculeParser()
         let generator = MorganGenerator(settings: MorganSettings(radius: 2, size: 2048))
-        var actives: [(id: String, bits: [UInt64])] = []
+        // Known actives as one flat matrix of fingerprints, searched with a popcount kernel.
+        var activeIDs: [String] = []
+        var activeBits: [UInt64] = []
         for active in model.header.knownActives {
-            if let graph = try? parser.parse(smiles: active.smiles) { actives.append((active.id, generator.bits(graph))) }
+            if let graph = try? parser.parse(smiles: active.smiles) {
+                activeIDs.append(active.id)
+                activeBits += generator.bits(graph)
+            }
         }
+        let words = (generator.settings.size + 63) / 64
+        var similarities = [Double](repeating: 0, count: activeIDs.count)
         var chosen: [(hit: Hit, bits: [UInt64], graph: MolecularGraph?)] = []
         for hit in ranked {
             if chosen.count >= top { break }
@@ -273,9 +281,11 @@ public struct ScreenJob {
         }
         return chosen.enumerated().map { index, entry in
             var best: (String, Double)? = nil
-            for active in actives {
-                let similarity = tanimoto(entry.bits, active.bits)
-                if best == nil || similarity > best!.1 { best = (active.id, similarity) }
+            if !activeIDs.isEmpty, entry.bits.count == words {
+                wk_tanimoto_many(entry.bits, activeBits, Int64(activeIDs.count), Int64(words), &similarities)
+                var k = 0
+                for i in 1..<activeIDs.count where similarities[i] > similarities[k] { k = i }
+                best = (activeIDs[k], similarities[k])
             }
             return ExplainedHit(rank: index + 1, hit: entry.hit, nearestActive: best?.0 ?? "",
                                 nearestActiveSimilarity: best?.1, scaffold: entry.graph?.scaffoldSMILES() ?? "")

@@ -21,6 +21,12 @@ void wk_sparse_linear(int64_t rows, const int32_t *offsets, const int32_t *indic
 void wk_dense_linear(int64_t rows, const float *x, int64_t in, const float *weight, int64_t out,
                      const float *bias, float *y);
 
+/// Tanimoto similarity of one bit fingerprint (`words` 64-bit words) to each of `count` fingerprints
+/// stored one after another: out[i] = |q & f_i| / |q | f_i| (1 when both are empty). Uses the CPU's
+/// popcount instruction when it has one; the counts, and so the results, are the same either way.
+void wk_tanimoto_many(const uint64_t *query, const uint64_t *fingerprints, int64_t count, int64_t words,
+                      double *out);
+
 #ifdef __cplusplus
 }
 #endif
