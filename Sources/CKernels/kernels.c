@@ -200,3 +200,9 @@ void wk_tanimoto_many(const uint64_t *query, const uint64_t *fingerprints, int64
 #endif
     tanimoto_many_portable(query, fingerprints, count, words, out);
 }
+
+double wk_tanimoto(const uint64_t *a, const uint64_t *b, int64_t words) {
+    double out;
+    wk_tanimoto_many(a, b, 1, words, &out);
+    return out;
+}

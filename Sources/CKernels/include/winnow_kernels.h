@@ -27,6 +27,9 @@ void wk_dense_linear(int64_t rows, const float *x, int64_t in, const float *weig
 void wk_tanimoto_many(const uint64_t *query, const uint64_t *fingerprints, int64_t count, int64_t words,
                       double *out);
 
+/// Tanimoto similarity of two bit fingerprints of `words` 64-bit words (1 when both are empty).
+double wk_tanimoto(const uint64_t *a, const uint64_t *b, int64_t words);
+
 #ifdef __cplusplus
 }
 #endif
