@@ -53,9 +53,19 @@ static void sparse_linear_avx2(int64_t rows, const int32_t *offsets, const int32
 }
 
 // Six rows by 16 columns: 12 accumulators and 2 weight vectors fill the 16 AVX registers, and each
-// weight load serves six rows. Remaining rows go one at a time through the same column tiles, and
-// remaining columns through scalar fmaf: all paths compute the same chain per element.
+// weight load serves six rows. Leftover columns go through 8-wide tiles (masked at the end of a row),
+// leftover rows one at a time through the same tiles: every path computes the same chain per element.
 #define WK_ROWS 6
+
+__attribute__((target("avx2,fma")))
+static inline __m256i wk_first_lanes(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+#define WK_FMA2(i) v = _mm256_broadcast_ss(x0 + (i) * in + k); \
+    lo##i = _mm256_fmadd_ps(v, wlo, lo##i); hi##i = _mm256_fmadd_ps(v, whi, hi##i);
+#define WK_FMA1(i) a##i = _mm256_fmadd_ps(_mm256_broadcast_ss(x0 + (i) * in + k), w8, a##i);
+
 __attribute__((target("avx2,fma")))
 static void dense_linear_avx2(int64_t rows, const float *x, int64_t in, const float *weight, int64_t out,
                               const float *bias, float *y) {
@@ -73,12 +83,7 @@ static void dense_linear_avx2(int64_t rows, const float *x, int64_t in, const fl
             for (int64_t k = 0; k < in; k++, w += out) {
                 __m256 wlo = _mm256_loadu_ps(w), whi = _mm256_loadu_ps(w + 8);
                 __m256 v;
-                v = _mm256_broadcast_ss(x0 + k);          lo0 = _mm256_fmadd_ps(v, wlo, lo0); hi0 = _mm256_fmadd_ps(v, whi, hi0);
-                v = _mm256_broadcast_ss(x0 + in + k);     lo1 = _mm256_fmadd_ps(v, wlo, lo1); hi1 = _mm256_fmadd_ps(v, whi, hi1);
-                v = _mm256_broadcast_ss(x0 + 2 * in + k); lo2 = _mm256_fmadd_ps(v, wlo, lo2); hi2 = _mm256_fmadd_ps(v, whi, hi2);
-                v = _mm256_broadcast_ss(x0 + 3 * in + k); lo3 = _mm256_fmadd_ps(v, wlo, lo3); hi3 = _mm256_fmadd_ps(v, whi, hi3);
-                v = _mm256_broadcast_ss(x0 + 4 * in + k); lo4 = _mm256_fmadd_ps(v, wlo, lo4); hi4 = _mm256_fmadd_ps(v, whi, hi4);
-                v = _mm256_broadcast_ss(x0 + 5 * in + k); lo5 = _mm256_fmadd_ps(v, wlo, lo5); hi5 = _mm256_fmadd_ps(v, whi, hi5);
+                WK_FMA2(0) WK_FMA2(1) WK_FMA2(2) WK_FMA2(3) WK_FMA2(4) WK_FMA2(5)
             }
             float *o = y + r * out + c;
             _mm256_storeu_ps(o, lo0);           _mm256_storeu_ps(o + 8, hi0);
@@ -88,27 +93,31 @@ static void dense_linear_avx2(int64_t rows, const float *x, int64_t in, const fl
             _mm256_storeu_ps(o + 4 * out, lo4); _mm256_storeu_ps(o + 4 * out + 8, hi4);
             _mm256_storeu_ps(o + 5 * out, lo5); _mm256_storeu_ps(o + 5 * out + 8, hi5);
         }
+        for (int64_t c = tiled; c < out; c += 8) {
+            __m256i mask = wk_first_lanes(out - c);
+            __m256 b = bias ? _mm256_maskload_ps(bias + c, mask) : _mm256_setzero_ps();
+            __m256 a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b;
+            const float *w = weight + c;
+            for (int64_t k = 0; k < in; k++, w += out) {
+                __m256 w8 = _mm256_maskload_ps(w, mask);
+                WK_FMA1(0) WK_FMA1(1) WK_FMA1(2) WK_FMA1(3) WK_FMA1(4) WK_FMA1(5)
+            }
+            float *o = y + r * out + c;
+            _mm256_maskstore_ps(o, mask, a0);           _mm256_maskstore_ps(o + out, mask, a1);
+            _mm256_maskstore_ps(o + 2 * out, mask, a2); _mm256_maskstore_ps(o + 3 * out, mask, a3);
+            _mm256_maskstore_ps(o + 4 * out, mask, a4); _mm256_maskstore_ps(o + 5 * out, mask, a5);
+        }
     }
     for (; r < rows; r++) {
         const float *xr = x + r * in;
-        for (int64_t c = 0; c < tiled; c += 16) {
-            __m256 lo = bias ? _mm256_loadu_ps(bias + c) : _mm256_setzero_ps();
-            __m256 hi = bias ? _mm256_loadu_ps(bias + c + 8) : _mm256_setzero_ps();
+        for (int64_t c = 0; c < out; c += 8) {
+            __m256i mask = wk_first_lanes(out - c);
+            __m256 a = bias ? _mm256_maskload_ps(bias + c, mask) : _mm256_setzero_ps();
             const float *w = weight + c;
             for (int64_t k = 0; k < in; k++, w += out) {
-                __m256 v = _mm256_broadcast_ss(xr + k);
-                lo = _mm256_fmadd_ps(v, _mm256_loadu_ps(w), lo);
-                hi = _mm256_fmadd_ps(v, _mm256_loadu_ps(w + 8), hi);
+                a = _mm256_fmadd_ps(_mm256_broadcast_ss(xr + k), _mm256_maskload_ps(w, mask), a);
             }
-            _mm256_storeu_ps(y + r * out + c, lo);
-            _mm256_storeu_ps(y + r * out + c + 8, hi);
-        }
-    }
-    for (int64_t r2 = 0; r2 < rows; r2++) {
-        for (int64_t c = tiled; c < out; c++) {
-            float sum = bias ? bias[c] : 0.0f;
-            for (int64_t k = 0; k < in; k++) sum = fmaf(x[r2 * in + k], weight[k * out + c], sum);
-            y[r2 * out + c] = sum;
+            _mm256_maskstore_ps(y + r * out + c, mask, a);
         }
     }
 }

@@ -89,7 +89,11 @@ public final class DMPNN: MoleculeModel {
             }
             // H_t = ReLU(Z0 + M·W_h), the addition fused into the activation pass.
             var z = Matrix(rows: 0, cols: 0)
-            BLAS.gemm(m, messageWeight.value, into: &z, padRows: !training)
+            if training {
+                BLAS.gemm(m, messageWeight.value, into: &z, padRows: false)
+            } else {
+                BLAS.rowInvariantProduct(m, messageWeight.value, into: &z)
+            }
             z.values.withUnsafeMutableBufferPointer { zv in
                 z0.values.withUnsafeBufferPointer { base in
                     for i in 0..<zv.count { zv[i] = max(zv[i] + base[i], 0) }
@@ -101,7 +105,16 @@ public final class DMPNN: MoleculeModel {
         }
         incomingSums(h, batch, into: &finalSums)
         atomLayer.forward(batch.atomInputs, into: &atomStates)
-        BLAS.gemm(finalSums, atomMessageWeight.value, into: &atomStates, beta: 1, padRows: !training)
+        if training {
+            BLAS.gemm(finalSums, atomMessageWeight.value, into: &atomStates, beta: 1, padRows: false)
+        } else {
+            // Inference: every atom's state from the same chain of operations whatever the batch.
+            var product = Matrix(rows: 0, cols: 0)
+            BLAS.rowInvariantProduct(finalSums, atomMessageWeight.value, into: &product)
+            atomStates.values.withUnsafeMutableBufferPointer { a in
+                product.values.withUnsafeBufferPointer { p in for i in a.indices { a[i] += p[i] } }
+            }
+        }
         Activation.relu(&atomStates)
         var readout = Matrix(rows: batch.moleculeCount, cols: width)
         readout.values.withUnsafeMutableBufferPointer { out in

@@ -178,23 +178,7 @@ public final class Dense {
     /// neighbours in the batch (shards, threads, resumed runs); training uses OpenBLAS.
     public func forward(_ x: Matrix, into y: inout Matrix, padRows rowInvariant: Bool = true) {
         if rowInvariant {
-            let inputs = x.cols, out = weight.value.cols
-            precondition(inputs == weight.value.rows, "dense: input width \(inputs), weight rows \(weight.value.rows)")
-            y.reshape(rows: x.rows, cols: out)
-            guard x.rows > 0, out > 0 else { return }
-            y.values.withUnsafeMutableBufferPointer { yv in
-                x.values.withUnsafeBufferPointer { xv in
-                    weight.value.values.withUnsafeBufferPointer { w in
-                        if let bias {
-                            bias.value.values.withUnsafeBufferPointer { b in
-                                wk_dense_linear(Int64(x.rows), xv.baseAddress, Int64(inputs), w.baseAddress, Int64(out), b.baseAddress, yv.baseAddress)
-                            }
-                        } else {
-                            wk_dense_linear(Int64(x.rows), xv.baseAddress, Int64(inputs), w.baseAddress, Int64(out), nil, yv.baseAddress)
-                        }
-                    }
-                }
-            }
+            BLAS.rowInvariantProduct(x, weight.value, bias: bias?.value, into: &y)
             return
         }
         BLAS.gemm(x, weight.value, into: &y, padRows: false)

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// A dense row-major float32 matrix (`rows × cols`), the one numeric type of Winnow's models.
 /// Products go through OpenBLAS `cblas_sgemm`; Winnow parallelises over molecules itself, so BLAS
@@ -57,6 +58,28 @@ public struct Matrix: Sendable, Equatable {
 }
 
 public enum BLAS {
+    /// y = x · w (+ bias) with every output the same fused multiply-add chain whatever the number of
+    /// rows or a row's place among them (`wk_dense_linear`): inference uses it so that a molecule's
+    /// score does not depend on the other molecules of its batch.
+    public static func rowInvariantProduct(_ x: Matrix, _ w: Matrix, bias: Matrix? = nil, into y: inout Matrix) {
+        precondition(x.cols == w.rows, "product: input width \(x.cols), weight rows \(w.rows)")
+        y.reshape(rows: x.rows, cols: w.cols)
+        guard x.rows > 0, w.cols > 0 else { return }
+        y.values.withUnsafeMutableBufferPointer { yv in
+            x.values.withUnsafeBufferPointer { xv in
+                w.values.withUnsafeBufferPointer { wv in
+                    if let bias {
+                        bias.values.withUnsafeBufferPointer { b in
+                            wk_dense_linear(Int64(x.rows), xv.baseAddress, Int64(x.cols), wv.baseAddress, Int64(w.cols), b.baseAddress, yv.baseAddress)
+                        }
+                    } else {
+                        wk_dense_linear(Int64(x.rows), xv.baseAddress, Int64(x.cols), wv.baseAddress, Int64(w.cols), nil, yv.baseAddress)
+                    }
+                }
+            }
+        }
+    }
+
     /// Rows per block: a multiple of every sgemm register-tile height OpenBLAS uses on x86-64 (4, 8, 16, 24).
     static let rowTile = 48
 

@@ -78,6 +78,24 @@ import WinnowTestSupport
         #expect(try Self.read(single).split(separator: "\n").count == 101)
     }
 
+    /// D-MPNN scores are row-invariant too (message passing and head use the same kernels at inference):
+    /// every molecule of a shard screened on 2 threads gets the very line it gets in a 1-thread single run.
+    @Test func dmpnnScoresDoNotDependOnTheBatch() throws {
+        let folder = try TestPaths.scratch("dmpnn-shards")
+        let model = TestPaths.repository.appendingPathComponent("Tests/LearningTests/Fixtures/frozen_dmpnn.winnow").path
+        let library = TestPaths.library("moses_train_10k.smi")
+        let single = folder.appendingPathComponent("single.csv").path
+        let shard = folder.appendingPathComponent("shard.csv").path
+        #expect(try runWinnow(["screen", "--model", model, "--library", library, "--top", "10", "--threads", "1",
+                               "-o", folder.appendingPathComponent("h1.csv").path, "--all-scores", single, "--quiet"]).status == 0)
+        #expect(try runWinnow(["screen", "--model", model, "--library", library, "--top", "10", "--threads", "2", "--shard", "2/3",
+                               "-o", folder.appendingPathComponent("h2.csv").path, "--all-scores", shard, "--quiet"]).status == 0)
+        let all = Set(try Self.read(single).split(separator: "\n").dropFirst())
+        let part = try Self.read(shard).split(separator: "\n").dropFirst()
+        #expect(all.count == 10000 && part.count == 3333)
+        for line in part { #expect(all.contains(line), "\(line)") }
+    }
+
     @Test func diverseHitsAreNotAnalogues() throws {
         let folder = try TestPaths.scratch("diverse")
         let hits = folder.appendingPathComponent("hits.csv").path
