@@ -49,4 +49,4 @@ for seed in range(3):
     curves.append(curve)
 mean = np.mean(curves, axis=0)
 print(f"RF     {acquisition:12s} recall " + " ".join(f"{x:.3f}" for x in mean)
-      + f"  | final {mean[-1]:.3f} per seed {[round(c[-1], 3) for c in curves]} | {time.time() - started:.0f} s wall")
+      + f"  | final {mean[-1]:.3f} per seed {[round(float(c[-1]), 3) for c in curves]} | {time.time() - started:.0f} s wall")
