@@ -170,10 +170,10 @@ void wk_dense_linear(int64_t rows, const float *x, int64_t in, const float *weig
     dense_linear_portable(rows, x, in, weight, out, bias, y);
 }
 
-#if defined(__x86_64__)
-__attribute__((target("popcnt")))
-static void tanimoto_many_popcnt(const uint64_t *query, const uint64_t *fingerprints, int64_t count, int64_t words,
-                                 double *out) {
+// One loop body for both paths: inlined into the popcnt-enabled wrapper it compiles to the popcnt
+// instruction, into the portable one to the compiler's bit-counting sequence.
+static inline __attribute__((always_inline)) void tanimoto_many_body(const uint64_t *query, const uint64_t *fingerprints,
+                                                                      int64_t count, int64_t words, double *out) {
     for (int64_t i = 0; i < count; i++) {
         const uint64_t *f = fingerprints + i * words;
         int64_t both = 0, either = 0;
@@ -184,19 +184,18 @@ static void tanimoto_many_popcnt(const uint64_t *query, const uint64_t *fingerpr
         out[i] = either == 0 ? 1.0 : (double)both / (double)either;
     }
 }
+
+#if defined(__x86_64__)
+__attribute__((target("popcnt")))
+static void tanimoto_many_popcnt(const uint64_t *query, const uint64_t *fingerprints, int64_t count, int64_t words,
+                                 double *out) {
+    tanimoto_many_body(query, fingerprints, count, words, out);
+}
 #endif
 
 static void tanimoto_many_portable(const uint64_t *query, const uint64_t *fingerprints, int64_t count, int64_t words,
                                    double *out) {
-    for (int64_t i = 0; i < count; i++) {
-        const uint64_t *f = fingerprints + i * words;
-        int64_t both = 0, either = 0;
-        for (int64_t w = 0; w < words; w++) {
-            both += __builtin_popcountll(query[w] & f[w]);
-            either += __builtin_popcountll(query[w] | f[w]);
-        }
-        out[i] = either == 0 ? 1.0 : (double)both / (double)either;
-    }
+    tanimoto_many_body(query, fingerprints, count, words, out);
 }
 
 void wk_tanimoto_many(const uint64_t *query, const uint64_t *fingerprints, int64_t count, int64_t words,

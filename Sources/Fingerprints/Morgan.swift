@@ -81,6 +81,26 @@ public final class MorganGenerator {
         return UInt32(graph.bondOrders[bond])
     }
 
+    /// Inserts a (bond invariant, neighbour invariant) key into the sorted keys of an atom.
+    @inline(__always) static func insertSorted(_ key: UInt64, into keys: UnsafeMutablePointer<UInt64>, count: inout Int) {
+        var y = count
+        while y > 0, keys[y - 1] > key { keys[y] = keys[y - 1]; y -= 1 }
+        keys[y] = key
+        count += 1
+    }
+
+    /// An atom's invariant at the next layer: the layer, its current invariant and its sorted
+    /// (bond invariant, neighbour invariant) pairs, hash-combined in that order.
+    @inline(__always) static func layerInvariant(_ layer: Int, _ current: UInt32, keys: UnsafeMutablePointer<UInt64>, count: Int) -> UInt32 {
+        var invariant = UInt32(layer)
+        combine(&invariant, current)
+        for x in 0..<count {
+            let key = keys[x]
+            combine(&invariant, hashPair(UInt32(truncatingIfNeeded: key >> 32), UInt32(truncatingIfNeeded: key)))
+        }
+        return invariant
+    }
+
     // MARK: - Environments
 
     /// Scratch memory, grown as needed and reused across molecules (raw memory: this loop runs once
@@ -97,6 +117,39 @@ public final class MorganGenerator {
             scratchBytes = max(bytes, scratchBytes * 2)
             scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 8)
         }
+    }
+
+    /// Scratch pointers of one molecule's environment loop: `u64Count` 64-bit words first, then the
+    /// current and next invariants, bond invariants, candidate order and live flags.
+    private struct Layout {
+        var u64: UnsafeMutablePointer<UInt64>
+        var cur: UnsafeMutablePointer<UInt32>
+        var nxt: UnsafeMutablePointer<UInt32>
+        var bondInvariants: UnsafeMutablePointer<UInt32>
+        var order: UnsafeMutablePointer<Int32>
+        var live: UnsafeMutablePointer<UInt8>
+    }
+
+    /// Lays out the scratch memory and writes layer 0: every atom's invariant (into `identifiers` and
+    /// `cur`), every bond's invariant, every atom live.
+    private func prepare(_ graph: MolecularGraph, u64Count: Int) -> Layout {
+        let n = graph.atomCount
+        let u32Count = 2 * n + graph.bondCount + n
+        reserveScratch(u64Count * 8 + u32Count * 4 + n + 64)
+        let u32 = (scratch + u64Count * 8).bindMemory(to: UInt32.self, capacity: u32Count)
+        let layout = Layout(u64: scratch.bindMemory(to: UInt64.self, capacity: u64Count), cur: u32, nxt: u32 + n,
+                            bondInvariants: u32 + 2 * n,
+                            order: UnsafeMutableRawPointer(u32 + 2 * n + graph.bondCount).bindMemory(to: Int32.self, capacity: n),
+                            live: (scratch + u64Count * 8 + u32Count * 4).bindMemory(to: UInt8.self, capacity: n))
+        identifiers.removeAll(keepingCapacity: true)
+        for i in 0..<n {
+            let invariant = Self.atomInvariant(graph, i)
+            layout.cur[i] = invariant
+            identifiers.append(invariant)
+        }
+        for b in 0..<graph.bondCount { layout.bondInvariants[b] = Self.bondInvariant(graph, b) }
+        layout.live.initialize(repeating: 1, count: n)
+        return layout
     }
 
     /// Computes the environment identifiers of `graph` into `identifiers` (layer 0 includes every
@@ -120,31 +173,17 @@ public final class MorganGenerator {
         let setWords = n * words
         let seenWords = n * words * max(radius, 1)
         let degreeCap = n + 1
-        let u64Count = 2 * setWords + seenWords + degreeCap
-        let u32Count = 2 * n + graph.bondCount + n
-        reserveScratch(u64Count * 8 + u32Count * 4 + n + 64)
-        let sets0 = scratch.bindMemory(to: UInt64.self, capacity: u64Count)
+        let layout = prepare(graph, u64Count: 2 * setWords + seenWords + degreeCap)
+        guard radius > 0, n > 0 else { return }
+        let sets0 = layout.u64
         var sets = sets0
         var nextSets = sets0 + setWords
         let seenSets = sets0 + 2 * setWords
         let keys = seenSets + seenWords
-        let u32 = (scratch + u64Count * 8).bindMemory(to: UInt32.self, capacity: u32Count)
-        var cur = u32
-        var nxt = u32 + n
-        let bondInvariants = u32 + 2 * n
-        let order = UnsafeMutableRawPointer(u32 + 2 * n + graph.bondCount).bindMemory(to: Int32.self, capacity: n)
-        let live = (scratch + u64Count * 8 + u32Count * 4).bindMemory(to: UInt8.self, capacity: n)
-
-        identifiers.removeAll(keepingCapacity: true)
-        for i in 0..<n {
-            let invariant = Self.atomInvariant(graph, i)
-            cur[i] = invariant
-            identifiers.append(invariant)
-        }
-        guard radius > 0, n > 0 else { return }
-        for b in 0..<graph.bondCount { bondInvariants[b] = Self.bondInvariant(graph, b) }
+        var cur = layout.cur
+        var nxt = layout.nxt
+        let bondInvariants = layout.bondInvariants, order = layout.order, live = layout.live
         sets.initialize(repeating: 0, count: setWords)
-        live.initialize(repeating: 1, count: n)
         var seenCount = 0
 
         graph.neighbourOffsets.withUnsafeBufferPointer { offsets in
@@ -166,17 +205,9 @@ public final class MorganGenerator {
                         for w in 0..<words { nextSets[base + w] |= sets[otherBase + w] }
                         // (bond invariant, neighbour invariant) as one key that sorts like the pair.
                         let key = UInt64(bondInvariants[bond]) << 32 | UInt64(cur[other])
-                        var y = keyCount
-                        while y > 0, keys[y - 1] > key { keys[y] = keys[y - 1]; y -= 1 }
-                        keys[y] = key
-                        keyCount += 1
+                        Self.insertSorted(key, into: keys, count: &keyCount)
                     }
-                    var invariant = UInt32(layer)
-                    Self.combine(&invariant, cur[atom])
-                    for x in 0..<keyCount {
-                        let key = keys[x]
-                        Self.combine(&invariant, Self.hashPair(UInt32(truncatingIfNeeded: key >> 32), UInt32(truncatingIfNeeded: key)))
-                    }
+                    let invariant = Self.layerInvariant(layer, cur[atom], keys: keys, count: keyCount)
                     nxt[atom] = invariant
                     // Insert into candidates sorted by (bond set, invariant, atom).
                     var y = candidates
@@ -233,32 +264,17 @@ public final class MorganGenerator {
         // Every emitted set is non-zero (it holds the atom's own bonds), so 0 marks an empty slot.
         var tableSize = 16
         while tableSize < 2 * n * max(radius, 1) { tableSize <<= 1 }
-        let u64Count = 2 * n + tableSize + n + 1
-        let u32Count = 2 * n + graph.bondCount + n
-        reserveScratch(u64Count * 8 + u32Count * 4 + n + 64)
-        let u64 = scratch.bindMemory(to: UInt64.self, capacity: u64Count)
-        var sets = u64
-        var nextSets = u64 + n
-        let table = u64 + 2 * n
-        let keys = table + tableSize
-        let u32 = (scratch + u64Count * 8).bindMemory(to: UInt32.self, capacity: u32Count)
-        var cur = u32
-        var nxt = u32 + n
-        let bondInvariants = u32 + 2 * n
-        let order = UnsafeMutableRawPointer(u32 + 2 * n + graph.bondCount).bindMemory(to: Int32.self, capacity: n)
-        let live = (scratch + u64Count * 8 + u32Count * 4).bindMemory(to: UInt8.self, capacity: n)
-
-        identifiers.removeAll(keepingCapacity: true)
-        for i in 0..<n {
-            let invariant = Self.atomInvariant(graph, i)
-            cur[i] = invariant
-            identifiers.append(invariant)
-        }
+        let layout = prepare(graph, u64Count: 2 * n + tableSize + n + 1)
         guard radius > 0, n > 0 else { return }
-        for b in 0..<graph.bondCount { bondInvariants[b] = Self.bondInvariant(graph, b) }
+        var sets = layout.u64
+        var nextSets = layout.u64 + n
+        let table = layout.u64 + 2 * n
+        let keys = table + tableSize
+        var cur = layout.cur
+        var nxt = layout.nxt
+        let bondInvariants = layout.bondInvariants, order = layout.order, live = layout.live
         sets.initialize(repeating: 0, count: n)
         table.initialize(repeating: 0, count: tableSize)
-        live.initialize(repeating: 1, count: n)
         let mask = tableSize - 1
 
         graph.neighbourOffsets.withUnsafeBufferPointer { offsets in
@@ -276,18 +292,10 @@ public final class MorganGenerator {
                         let other = Int(neighbourAtoms[k]), bond = Int(neighbourBonds[k])
                         set |= (1 << UInt64(bond)) | sets[other]
                         let key = UInt64(bondInvariants[bond]) << 32 | UInt64(cur[other])
-                        var y = keyCount
-                        while y > 0, keys[y - 1] > key { keys[y] = keys[y - 1]; y -= 1 }
-                        keys[y] = key
-                        keyCount += 1
+                        Self.insertSorted(key, into: keys, count: &keyCount)
                     }
                     nextSets[atom] = set
-                    var invariant = UInt32(layer)
-                    Self.combine(&invariant, cur[atom])
-                    for x in 0..<keyCount {
-                        let key = keys[x]
-                        Self.combine(&invariant, Self.hashPair(UInt32(truncatingIfNeeded: key >> 32), UInt32(truncatingIfNeeded: key)))
-                    }
+                    let invariant = Self.layerInvariant(layer, cur[atom], keys: keys, count: keyCount)
                     nxt[atom] = invariant
                     // Insert into candidates sorted by (bond set, invariant, atom).
                     var y = candidates
