@@ -70,13 +70,13 @@ public final class ByteLineReader {
         if read < 0 {
             var code: Int32 = 0
             let message = String(cString: gzerror(file, &code))
-            throw InputError("\(path): read error (\(message)); the file may be a damaged gzip archive")
+            throw InputError("\(path): read error after line \(lineNumber) (\(message)); the file may be a damaged gzip archive")
         }
         if read == 0 {
             var code: Int32 = 0
             _ = gzerror(file, &code)
             if code != Z_OK {
-                throw InputError("\(path): the gzip data is damaged or truncated")
+                throw InputError("\(path): the gzip data is damaged or truncated after line \(lineNumber)")
             }
             finished = true
         }

@@ -96,6 +96,20 @@ import WinnowTestSupport
         for line in part { #expect(all.contains(line), "\(line)") }
     }
 
+    /// A gzip library cut off mid-stream stops the screen with an error naming the file and where the
+    /// damage starts, and leaves no hit list that could be mistaken for a complete one.
+    @Test func truncatedGzipLibraryIsReportedWithItsPlace() throws {
+        let folder = try TestPaths.scratch("truncated")
+        let whole = try Data(contentsOf: URL(fileURLWithPath: TestPaths.library("moses_train.smi.gz")))
+        let library = folder.appendingPathComponent("cut.smi.gz").path
+        try whole.prefix(300_000).write(to: URL(fileURLWithPath: library))
+        let hits = folder.appendingPathComponent("hits.csv").path
+        let result = try runWinnow(["screen", "--model", Self.model, "--library", library, "--top", "10", "-o", hits, "--quiet"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("cut.smi.gz: the gzip data is damaged or truncated after line "), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: hits))
+    }
+
     @Test func diverseHitsAreNotAnalogues() throws {
         let folder = try TestPaths.scratch("diverse")
         let hits = folder.appendingPathComponent("hits.csv").path
