@@ -358,17 +358,21 @@ public final class MorganGenerator {
         return words
     }
 
-    /// Folded identifiers of the last molecule, sorted (scratch for `appendCounts`).
+    /// Folded identifiers of the last molecule, sorted (scratch for `appendCounts` and `appendBits`).
     private var folded: [UInt32] = []
+
+    /// Fills `folded` with the molecule's identifiers folded to bits, ascending (repeats kept).
+    private func foldSorted(_ graph: MolecularGraph) {
+        environments(graph)
+        folded.removeAll(keepingCapacity: true)
+        for identifier in identifiers { folded.append(UInt32(fold(identifier))) }
+        folded.sort()
+    }
 
     /// Appends the count fingerprint of `graph` to a CSR row store: its bits in ascending order to
     /// `bits`, their counts to `counts` (no per-molecule arrays: this runs once per screened molecule).
     public func appendCounts(_ graph: MolecularGraph, bits: inout [Int32], counts: inout [Float]) {
-        environments(graph)
-        let size = UInt32(settings.size)
-        folded.removeAll(keepingCapacity: true)
-        for identifier in identifiers { folded.append(identifier % size) }
-        folded.sort()
+        foldSorted(graph)
         var i = 0
         while i < folded.count {
             let bit = folded[i]
@@ -389,11 +393,7 @@ public final class MorganGenerator {
 
     /// Appends the on bits of `graph`, ascending, to `bits` (each with value 1 in `values`).
     public func appendBits(_ graph: MolecularGraph, bits: inout [Int32], values: inout [Float]) {
-        environments(graph)
-        let size = UInt32(settings.size)
-        folded.removeAll(keepingCapacity: true)
-        for identifier in identifiers { folded.append(identifier % size) }
-        folded.sort()
+        foldSorted(graph)
         var previous: UInt32? = nil
         for bit in folded where bit != previous {
             bits.append(Int32(bit))

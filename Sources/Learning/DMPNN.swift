@@ -90,7 +90,7 @@ public final class DMPNN: MoleculeModel {
             // H_t = ReLU(Z0 + M·W_h), the addition fused into the activation pass.
             var z = Matrix(rows: 0, cols: 0)
             if training {
-                BLAS.gemm(m, messageWeight.value, into: &z, padRows: false)
+                BLAS.gemm(m, messageWeight.value, into: &z)
             } else {
                 BLAS.rowInvariantProduct(m, messageWeight.value, into: &z)
             }
@@ -106,7 +106,7 @@ public final class DMPNN: MoleculeModel {
         incomingSums(h, batch, into: &finalSums)
         atomLayer.forward(batch.atomInputs, into: &atomStates)
         if training {
-            BLAS.gemm(finalSums, atomMessageWeight.value, into: &atomStates, beta: 1, padRows: false)
+            BLAS.gemm(finalSums, atomMessageWeight.value, into: &atomStates, beta: 1)
         } else {
             // Inference: every atom's state from the same chain of operations whatever the batch.
             var product = Matrix(rows: 0, cols: 0)
@@ -154,7 +154,7 @@ public final class DMPNN: MoleculeModel {
         atomLayer.backward(batch.atomInputs, outputGradient: dq)
         BLAS.gemm(finalSums, transposeA: true, dq, into: &atomMessageWeight.gradient, beta: 1)
         var dSums = Matrix(rows: 0, cols: 0)
-        BLAS.gemm(dq, atomMessageWeight.value, transposeB: true, into: &dSums, padRows: false)
+        BLAS.gemm(dq, atomMessageWeight.value, transposeB: true, into: &dSums)
         // Sums of the last states → edges: dH[e] = dSums[target[e]].
         var dh = Matrix(uninitializedRows: batch.edgeCount, cols: width)
         scatterFromAtoms(dSums, batch, into: &dh)
@@ -174,7 +174,7 @@ public final class DMPNN: MoleculeModel {
             }
             BLAS.gemm(messages[t - 1], transposeA: true, dz, into: &messageWeight.gradient, beta: 1)
             var dm = Matrix(rows: 0, cols: 0)
-            BLAS.gemm(dz, messageWeight.value, transposeB: true, into: &dm, padRows: false)
+            BLAS.gemm(dz, messageWeight.value, transposeB: true, into: &dm)
             // M[e] = A[source[e]] − H_{t−1}[reverse[e]], A[u] = Σ_{target(k)=u} H_{t−1}[k]
             var dA = Matrix(rows: batch.atomCount, cols: width)
             var dPrevious = Matrix(rows: batch.edgeCount, cols: width)

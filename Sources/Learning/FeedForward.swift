@@ -27,7 +27,7 @@ public final class FeedForward {
         for (i, layer) in layers.enumerated() {
             inputs.append(current)
             var y = Matrix(rows: 0, cols: 0)
-            layer.forward(current, into: &y, padRows: !training)
+            layer.forward(current, into: &y, rowInvariant: !training)
             if i < layers.count - 1 {
                 Activation.relu(&y)
                 masks.append(training ? Activation.dropout(&y, probability: dropout, using: &generator) : [])

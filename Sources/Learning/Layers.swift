@@ -176,12 +176,12 @@ public final class Dense {
     /// y = x·W + b. Inference (`rowInvariant`, the default) uses a kernel whose every output is the
     /// same fused multiply-add chain whatever the batch, so a molecule's score does not depend on its
     /// neighbours in the batch (shards, threads, resumed runs); training uses OpenBLAS.
-    public func forward(_ x: Matrix, into y: inout Matrix, padRows rowInvariant: Bool = true) {
+    public func forward(_ x: Matrix, into y: inout Matrix, rowInvariant: Bool = true) {
         if rowInvariant {
             BLAS.rowInvariantProduct(x, weight.value, bias: bias?.value, into: &y)
             return
         }
-        BLAS.gemm(x, weight.value, into: &y, padRows: false)
+        BLAS.gemm(x, weight.value, into: &y)
         if let bias {
             let out = y.cols
             y.values.withUnsafeMutableBufferPointer { v in
@@ -198,7 +198,7 @@ public final class Dense {
         if let bias { Self.addColumnSums(dy, into: &bias.gradient) }
         if dx != nil {
             var result = dx!
-            BLAS.gemm(dy, weight.value, transposeB: true, into: &result, padRows: false)
+            BLAS.gemm(dy, weight.value, transposeB: true, into: &result)
             dx = result
         }
     }

@@ -80,17 +80,15 @@ public enum BLAS {
         }
     }
 
-    /// Rows per block: a multiple of every sgemm register-tile height OpenBLAS uses on x86-64 (4, 8, 16, 24).
-    static let rowTile = 48
-
     /// OpenBLAS must not start its own threads when Winnow runs one model per worker thread.
     public static func useSingleThread() { openblas_set_num_threads(1) }
     public static func useThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
 
-    /// C = alpha · op(A) · op(B) + beta · C, where op is an optional transpose. `padRows: false` skips
-    /// the padding that makes each row's result independent of the batch (training does not need it).
+    /// C = alpha · op(A) · op(B) + beta · C, where op is an optional transpose. OpenBLAS picks kernels
+    /// and blockings by the matrix sizes, so a row's result can change in the last digits with the rows
+    /// around it: training uses this, scoring uses `rowInvariantProduct`.
     public static func gemm(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
-                            into c: inout Matrix, alpha: Float = 1, beta: Float = 0, padRows: Bool = true) {
+                            into c: inout Matrix, alpha: Float = 1, beta: Float = 0) {
         let m = transposeA ? a.cols : a.rows
         let k = transposeA ? a.rows : a.cols
         let kb = transposeB ? b.cols : b.rows
@@ -101,35 +99,6 @@ public enum BLAS {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             if beta == 0 { c.zero() }
-            return
-        }
-        // OpenBLAS picks kernels and blockings by the matrix sizes, so a row's result can change in
-        // the last digits with the number of rows around it: a molecule's score would depend on its
-        // neighbours in the batch (and a 4-shard screen would not equal a single run). Scoring
-        // therefore multiplies in fixed blocks of `rowTile` rows, the last one padded with zeros.
-        if padRows && !transposeA && m != rowTile {
-            var blockA = Matrix(rows: rowTile, cols: a.cols)
-            var blockC = Matrix(rows: rowTile, cols: n)
-            var start = 0
-            while start < m {
-                let rows = min(rowTile, m - start)
-                blockA.values.withUnsafeMutableBufferPointer { dst in
-                    a.values.withUnsafeBufferPointer { src in
-                        dst.baseAddress!.update(from: src.baseAddress! + start * a.cols, count: rows * a.cols)
-                        if rows < rowTile { (dst.baseAddress! + rows * a.cols).update(repeating: 0, count: (rowTile - rows) * a.cols) }
-                    }
-                }
-                if beta != 0 {
-                    blockC.values.withUnsafeMutableBufferPointer { dst in
-                        c.values.withUnsafeBufferPointer { src in dst.baseAddress!.update(from: src.baseAddress! + start * n, count: rows * n) }
-                    }
-                }
-                gemm(blockA, b, transposeB: transposeB, into: &blockC, alpha: alpha, beta: beta, padRows: false)
-                c.values.withUnsafeMutableBufferPointer { dst in
-                    blockC.values.withUnsafeBufferPointer { src in (dst.baseAddress! + start * n).update(from: src.baseAddress!, count: rows * n) }
-                }
-                start += rows
-            }
             return
         }
         a.values.withUnsafeBufferPointer { pa in

@@ -36,7 +36,7 @@ import Testing
         }
         // Training goes through OpenBLAS: the same values up to rounding.
         var blas = Matrix(rows: 0, cols: 0)
-        dense.forward(x, into: &blas, padRows: false)
+        dense.forward(x, into: &blas, rowInvariant: false)
         for i in blas.values.indices { #expect(abs(blas.values[i] - y.values[i]) <= 1e-4) }
     }
 
