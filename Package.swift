@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "winnow", targets: ["winnow"]),
         .library(name: "Chemistry", targets: ["Chemistry"]),
         .library(name: "Fingerprints", targets: ["Fingerprints"]),
+        .library(name: "LibraryIO", targets: ["LibraryIO"]),
         .library(name: "Learning", targets: ["Learning"]),
         .library(name: "Screening", targets: ["Screening"]),
         .library(name: "Campaigns", targets: ["Campaigns"]),
@@ -44,17 +45,18 @@ let package = Package(
         ),
         .target(name: "CKernels", linkerSettings: [.linkedLibrary("m")]),
         .target(name: "Chemistry", dependencies: ["COpenBabelShim"]),
-        .target(name: "Fingerprints", dependencies: ["Chemistry"]),
+        .target(name: "Fingerprints", dependencies: ["Chemistry", "CKernels"]),
+        .target(name: "LibraryIO", dependencies: ["Chemistry", "CZlib"]),
         .target(name: "Learning", dependencies: ["CBLAS", "CKernels", "Chemistry", "Fingerprints"]),
-        .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "Learning", "CKernels", "CZlib", "COpenBabelShim"]),
+        .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "Learning", "LibraryIO", "CKernels", "CZlib", "COpenBabelShim"]),
         .target(
             name: "Campaigns",
-            dependencies: ["Chemistry", "Fingerprints", "Learning", "Screening", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Chemistry", "Fingerprints", "Learning", "LibraryIO", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .executableTarget(
             name: "winnow",
             dependencies: [
-                "Chemistry", "Fingerprints", "Learning", "Screening", "Campaigns",
+                "Chemistry", "Fingerprints", "Learning", "LibraryIO", "Screening", "Campaigns",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // mimalloc replaces malloc for the whole process (Open Babel's allocations included):
@@ -63,12 +65,13 @@ let package = Package(
         ),
         // MARK: - Tests
         .target(name: "WinnowTestSupport", path: "Tests/WinnowTestSupport"),
-        .testTarget(name: "ChemistryTests", dependencies: ["Chemistry", "Fingerprints", "Screening", "WinnowTestSupport"]),
-        .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "Screening", "WinnowTestSupport"]),
+        .testTarget(name: "ChemistryTests", dependencies: ["Chemistry", "Fingerprints", "WinnowTestSupport"]),
+        .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "WinnowTestSupport"]),
+        .testTarget(name: "LibraryIOTests", dependencies: ["LibraryIO", "Chemistry", "WinnowTestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Chemistry", "Fingerprints", "WinnowTestSupport"]),
-        .testTarget(name: "ScreeningTests", dependencies: ["Screening", "Fingerprints", "Chemistry", "WinnowTestSupport"]),
-        .testTarget(name: "CampaignsTests", dependencies: ["Campaigns", "Learning", "Chemistry", "Screening", "WinnowTestSupport"]),
-        .testTarget(name: "WinnowCLITests", dependencies: ["winnow", "Campaigns", "Chemistry", "Fingerprints", "Screening", "WinnowTestSupport"]),
+        .testTarget(name: "ScreeningTests", dependencies: ["Screening", "LibraryIO", "Fingerprints", "Chemistry", "WinnowTestSupport"]),
+        .testTarget(name: "CampaignsTests", dependencies: ["Campaigns", "Learning", "Chemistry", "LibraryIO", "WinnowTestSupport"]),
+        .testTarget(name: "WinnowCLITests", dependencies: ["winnow", "Campaigns", "Chemistry", "Fingerprints", "LibraryIO", "Screening", "WinnowTestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

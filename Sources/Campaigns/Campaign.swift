@@ -3,7 +3,7 @@ import Fingerprints
 import Foundation
 import GRDB
 import Learning
-import Screening
+import LibraryIO
 
 /// The campaign commands as library calls (the CLI is a thin layer over these).
 public enum Campaign {
@@ -37,7 +37,7 @@ public enum Campaign {
             try store.write { db in
                 let workers = WorkerPool(threads: threads)
                 defer { workers.shutdown() }
-                let state = try WorkerState(workers: workers.threads, settings: MorganSettings())
+                let parsers = try PerWorker.parsers(count: workers.threads)
                 var index = 0
                 var firstRecordOf: [String: Int] = [:]
                 let line = ProgressLine(label: "campaign init")
@@ -51,7 +51,7 @@ public enum Campaign {
                     let slots = Slots<[Result<MolecularGraph, MoleculeError>]>(count: batches.count)
                     let round = batches
                     workers.run(count: round.count) { b, worker in
-                        slots[b] = (0..<round[b].count).map { round[b].molecule($0, parser: state.parsers[worker]) }
+                        slots[b] = (0..<round[b].count).map { round[b].molecule($0, parser: parsers[worker]) }
                     }
                     for (b, batch) in round.enumerated() {
                         for (i, result) in slots[b]!.enumerated() {

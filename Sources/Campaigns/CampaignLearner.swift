@@ -2,7 +2,7 @@ import Chemistry
 import Fingerprints
 import Foundation
 import Learning
-import Screening
+import LibraryIO
 
 /// The model a campaign retrains each round.
 public enum LearnerKind: String, Codable, Sendable, CaseIterable {

@@ -1,5 +1,5 @@
 import Foundation
-import Screening
+import LibraryIO
 
 /// Self-contained HTML pages (inline SVG, no scripts, no network) for campaign status and simulations.
 public enum CampaignReport {

@@ -3,7 +3,7 @@ import Fingerprints
 import Foundation
 import GRDB
 import Learning
-import Screening
+import LibraryIO
 
 /// Why a campaign file could not be used; the message names the file.
 public struct CampaignError: Error, CustomStringConvertible {

@@ -1,6 +1,6 @@
 import Foundation
 import Learning
-import Screening
+import LibraryIO
 
 /// One row of a results (or initial labels) file.
 public struct LabelEntry: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Chemistry
 import Foundation
 import Learning
+import LibraryIO
 
 /// The chemist-facing outputs of a screen: an SDF of the hits and a self-contained HTML report.
 public enum HitReport {

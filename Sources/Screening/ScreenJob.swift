@@ -4,6 +4,7 @@ import Chemistry
 import Fingerprints
 import Foundation
 import Learning
+import LibraryIO
 
 /// What a finished (or resumed) screen reports.
 public struct ScreenSummary: Sendable, Codable, Equatable {
@@ -335,17 +336,6 @@ public enum HitList {
             return copy
         }
     }
-}
-
-/// Scores are written with 6 decimals: enough to rank, and identical across runs.
-public func formatScore(_ value: Float) -> String { String(format: "%.6f", Double(value)) }
-
-/// Quotes a CSV field when it holds a comma, quote or line break.
-public func csvField(_ text: String) -> String {
-    if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-    return text
 }
 
 /// One round of library records read ahead, with the reader's position after it.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Campaigns
 import Learning
+import LibraryIO
 import Screening
 
 struct CampaignCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Campaigns
 import Foundation
 import Learning
+import LibraryIO
 import Screening
 
 /// Runs a campaign command body and turns campaign and input errors into one clear line and exit 1.

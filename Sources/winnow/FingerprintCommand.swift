@@ -1,6 +1,7 @@
 import ArgumentParser
 import Fingerprints
 import Foundation
+import LibraryIO
 import Screening
 
 struct FingerprintCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Learning
+import LibraryIO
 import Screening
 
 /// How to read a library file; shared by every command that reads one.

@@ -1,6 +1,7 @@
 import Chemistry
 import Foundation
 import Learning
+import LibraryIO
 import Screening
 
 /// A labelled CSV read into a `Dataset`, with the rows that could not be used and why.

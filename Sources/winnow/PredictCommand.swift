@@ -2,6 +2,7 @@ import ArgumentParser
 import Chemistry
 import Foundation
 import Learning
+import LibraryIO
 import Screening
 
 struct PredictCommand: ParsableCommand {

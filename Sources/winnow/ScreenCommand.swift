@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Learning
+import LibraryIO
 import Screening
 
 struct ScreenCommand: ParsableCommand {

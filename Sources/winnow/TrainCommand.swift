@@ -3,6 +3,7 @@ import Chemistry
 import Fingerprints
 import Foundation
 import Learning
+import LibraryIO
 import Screening
 
 struct TrainCommand: ParsableCommand {

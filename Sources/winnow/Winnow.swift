@@ -1,4 +1,5 @@
 import ArgumentParser
+import LibraryIO
 import Screening
 
 @main

@@ -1,5 +1,5 @@
 import Chemistry
-import Screening
+import LibraryIO
 import Testing
 import WinnowTestSupport
 

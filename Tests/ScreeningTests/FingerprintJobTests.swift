@@ -1,5 +1,6 @@
 import Fingerprints
 import Foundation
+import LibraryIO
 import Screening
 import Testing
 import WinnowTestSupport

@@ -2,6 +2,7 @@ import Campaigns
 import Chemistry
 import Fingerprints
 import Foundation
+import LibraryIO
 import Screening
 import Testing
 import WinnowTestSupport

@@ -1,6 +1,7 @@
 import Chemistry
 import Fingerprints
 import Foundation
+import LibraryIO
 import Screening
 import Testing
 import WinnowTestSupport

@@ -1,6 +1,6 @@
 import Chemistry
 import Foundation
-import Screening
+import LibraryIO
 import Testing
 import WinnowTestSupport
 

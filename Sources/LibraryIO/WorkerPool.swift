@@ -1,8 +1,5 @@
-import COpenBabelShim
+import Chemistry
 import Foundation
-
-/// Per-batch output buffers are a few hundred KiB; keep glibc from mapping and unmapping them.
-public func tuneAllocatorForBatches() { wob_tune_allocator() }
 
 /// A fixed set of threads that run an indexed loop together; the calling thread takes part as
 /// worker 0, so `threads: 1` runs everything inline. Worker indices are stable, which lets each
@@ -99,4 +96,28 @@ public final class Slots<T>: @unchecked Sendable {
         set { storage[i] = newValue }
     }
     public var count: Int { storage.count }
+}
+
+/// One value per worker of a `WorkerPool`, indexed by the worker number the pool passes to its job.
+/// The rule it states once: Open Babel parsers (and model copies with forward state) are not
+/// thread-safe, so each worker owns one and worker w only ever touches element w.
+///
+/// `@unchecked Sendable`: elements are created before the pool runs and never replaced; worker w
+/// uses only element w, so no element is used by two threads at once.
+public final class PerWorker<T>: @unchecked Sendable {
+    private let items: [T]
+    public init<E: Error>(count: Int, _ make: () throws(E) -> T) throws(E) {
+        var items: [T] = []
+        for _ in 0..<max(count, 1) { items.append(try make()) }
+        self.items = items
+    }
+    public subscript(worker: Int) -> T { items[worker] }
+    public var count: Int { items.count }
+}
+
+extension PerWorker where T == MoleculeParser {
+    /// One Open Babel parser per worker.
+    public static func parsers(count: Int) throws(MoleculeError) -> PerWorker<MoleculeParser> {
+        try PerWorker(count: count) { () throws(MoleculeError) in try MoleculeParser() }
+    }
 }

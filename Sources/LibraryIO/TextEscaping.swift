@@ -1,3 +1,5 @@
+import Foundation
+
 /// Makes an input record safe for one TSV field: tabs, line breaks, control and non-ASCII bytes
 /// become `\t`, `\n`, `\r`, `\xNN`, so an errors file always has four fields per line.
 public func appendEscapedField<C: Collection>(_ bytes: C, to out: inout [UInt8], limit: Int = 200) where C.Element == UInt8 {
@@ -18,4 +20,15 @@ public func appendEscapedField<C: Collection>(_ bytes: C, to out: inout [UInt8],
         }
         written += 1
     }
+}
+
+/// Scores are written with 6 decimals: enough to rank, and identical across runs.
+public func formatScore(_ value: Float) -> String { String(format: "%.6f", Double(value)) }
+
+/// Quotes a CSV field when it holds a comma, quote or line break.
+public func csvField(_ text: String) -> String {
+    if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return text
 }
