@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "WinnowTestSupport", path: "Tests/WinnowTestSupport"),
         .testTarget(name: "ChemistryTests", dependencies: ["Chemistry", "Fingerprints", "WinnowTestSupport"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "WinnowTestSupport"]),
-        .testTarget(name: "LibraryIOTests", dependencies: ["LibraryIO", "Chemistry", "WinnowTestSupport"]),
+        .testTarget(name: "LibraryIOTests", dependencies: ["LibraryIO", "Chemistry", "CZlib", "WinnowTestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Chemistry", "Fingerprints", "WinnowTestSupport"]),
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "LibraryIO", "Fingerprints", "Chemistry", "WinnowTestSupport"]),
         .testTarget(name: "CampaignsTests", dependencies: ["Campaigns", "Learning", "Chemistry", "LibraryIO", "WinnowTestSupport"]),

@@ -11,16 +11,17 @@ public struct CSVTable: Sendable {
         let lines = try ByteLineReader(path: path)
         var header: [String]? = nil
         var rows: [[String]] = []
-        var pending: [UInt8] = []
-        while let line = try lines.nextLine({ Array($0) }) {
-            if !pending.isEmpty { pending.append(10) }
-            pending += line
-            let (fields, open) = pending.withUnsafeBufferPointer { LibraryReader.splitFields($0, separator: separator) }
-            if open { continue }
-            pending.removeAll()
+        var row = DelimitedRow(separator: separator)
+        while let complete = try lines.nextLine({ row.add($0, lineNumber: lines.lineNumber) }) {
+            if !complete { continue }
+            let fields = row.fields()
+            row = DelimitedRow(separator: separator)
             if header == nil { header = fields.map { $0.trimmingCharacters(in: .whitespaces) } } else if !(fields.count == 1 && fields[0].isEmpty) {
                 rows.append(fields)
             }
+        }
+        if let line = row.openQuoteLine {
+            throw InputError(file: path, reason: "end of file inside a quoted field: the quote opened on line \(line) is never closed")
         }
         guard let header else { throw InputError("\(path): empty file, expected a header row") }
         return CSVTable(path: path, header: header, rows: rows)

@@ -18,6 +18,82 @@ public enum LibraryFormat: String, Sendable, CaseIterable {
         if name.hasSuffix(".sdf") || name.hasSuffix(".sd") || name.hasSuffix(".mol") { return .sdf }
         return nil
     }
+
+    /// Tells the format from the first bytes of the (decompressed) data: SDF when a molfile counts
+    /// line, `M  END` or `$$$$` shows in the first lines; CSV (or TSV) when the header names a SMILES
+    /// column or columns were asked for; SMILES otherwise. A two-column `smiles<TAB>id` header stays
+    /// SMILES, whose reader keeps the ids.
+    public static func sniff(_ head: [UInt8], columnsGiven: Bool = false) -> LibraryFormat {
+        var text = head[...]
+        if text.starts(with: [0xEF, 0xBB, 0xBF]) { text = text.dropFirst(3) }
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == 10 || $0 == 13 }).prefix(200)
+        for (i, line) in lines.enumerated() {
+            let s = String(decoding: line, as: UTF8.self)
+            if s.hasPrefix("$$$$") || s.hasPrefix("M  END") { return .sdf }
+            if i == 3, s.hasSuffix("V2000") || s.hasSuffix("V3000") { return .sdf }
+        }
+        guard let first = lines.first else { return .smiles }
+        let header = String(decoding: first, as: UTF8.self)
+        func names(_ separator: Character) -> [String] {
+            header.split(separator: separator, omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+            }
+        }
+        let smilesNames: Set<String> = ["smiles", "canonical_smiles"]
+        if header.contains("\t") {
+            let columns = names("\t")
+            if columnsGiven || (columns.count > 2 && columns.contains(where: smilesNames.contains))
+                || (columns.count == 2 && columns[1] == "smiles") { return .tsv }
+        }
+        if header.contains(",") {
+            let columns = names(",")
+            if columnsGiven || columns.contains(where: smilesNames.contains) { return .csv }
+        }
+        return .smiles
+    }
+
+    /// Names files that are certainly not libraries by their first bytes (after gzip decompression).
+    public static func knownBinary(_ head: [UInt8]) -> String? {
+        let magics: [([UInt8], String)] = [
+            (Array("WNNWMODL".utf8), "a Winnow model file"),
+            (Array("SQLite format 3".utf8) + [0], "an SQLite database (a campaign file?)"),
+            ([0x50, 0x4B, 0x03, 0x04], "a zip archive"),
+            ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz-compressed data (Winnow reads gzip only)"),
+            ([0x28, 0xB5, 0x2F, 0xFD], "zstd-compressed data (Winnow reads gzip only)"),
+            (Array("BZh".utf8), "bzip2-compressed data (Winnow reads gzip only)"),
+            (Array("%PDF".utf8), "a PDF document"),
+            ([0x89, 0x50, 0x4E, 0x47], "a PNG image"),
+            ([0x7F, 0x45, 0x4C, 0x46], "an executable (ELF)"),
+        ]
+        for (magic, what) in magics where head.starts(with: magic) {
+            // "BZh" is followed by the block size digit; anything else may be a SMILES-ish name.
+            if magic.count == 3, !(head.count > 3 && (0x31...0x39).contains(head[3])) { continue }
+            return what
+        }
+        return nil
+    }
+
+    /// Offset of the first byte that text never holds (NUL and other control bytes but tab, line
+    /// ends and form feed), when the head has one; for data whose format is not named.
+    public static func binaryByte(_ head: [UInt8]) -> Int? {
+        head.firstIndex { $0 < 0x20 && $0 != 9 && $0 != 10 && $0 != 12 && $0 != 13 }
+    }
+}
+
+/// Makes an id safe for one-record-per-line outputs (FPS, TSV): tab and line breaks become `\t`,
+/// `\n`, `\r`.
+func lineSafeID(_ id: String) -> String {
+    guard id.utf8.contains(where: { $0 == 9 || $0 == 10 || $0 == 13 }) else { return id }
+    var out = ""
+    for scalar in id.unicodeScalars {
+        switch scalar {
+        case "\t": out += "\\t"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
 }
 
 /// A run of consecutive input records. Record texts share one byte buffer to keep allocation low.
@@ -53,16 +129,29 @@ public final class LibraryReader {
     private var idIndex: Int? = nil
     private var pendingLine: [UInt8]? = nil
 
-    public init(path: String, format: LibraryFormat? = nil, smilesColumn: String? = nil, idColumn: String? = nil) throws(InputError) {
-        guard let format = format ?? LibraryFormat.guess(path: path) ?? (path == "-" ? .smiles : nil) else {
-            throw InputError("\(path): cannot tell the format from the name; use --format smi|csv|tsv|sdf")
+    /// `format` nil: from the file name, or else from the content (standard input, unknown names).
+    /// `hashContent`: keep a hash of the bytes read (see `contentHash`), for checkpoints.
+    public init(path: String, format: LibraryFormat? = nil, smilesColumn: String? = nil, idColumn: String? = nil,
+                hashContent: Bool = false) throws(InputError) {
+        let lines = try ByteLineReader(path: path, hashContent: hashContent)
+        let head = try lines.peek(1 << 16)
+        let named = format ?? LibraryFormat.guess(path: path)
+        if let what = LibraryFormat.knownBinary(head) {
+            throw InputError(file: path, reason: "this is \(what), not a compound library")
+        }
+        if named == nil, let offset = LibraryFormat.binaryByte(head) {
+            throw InputError(file: path, reason: String(format: "binary data (byte 0x%02X at offset %d), not a compound library", head[offset], offset))
         }
         self.path = path
-        self.format = format
+        self.format = named ?? LibraryFormat.sniff(head, columnsGiven: smilesColumn != nil || idColumn != nil)
         self.smilesColumn = smilesColumn
         self.idColumn = idColumn
-        self.lines = try ByteLineReader(path: path)
+        self.lines = lines
     }
+
+    /// Hash of the bytes read so far (FNV-1a 64, after gzip decompression), when made with
+    /// `hashContent: true`: a resumed run compares it to tell a changed library from the same one.
+    public var contentHash: UInt64? { lines.contentHash }
 
     /// Records read so far.
     public var recordsRead: Int { nextRecord - 1 }
@@ -153,24 +242,27 @@ public final class LibraryReader {
         return (fields, inQuotes)
     }
 
-    private func readLogicalLine(separator: UInt8) throws -> [String]? {
-        var accumulated: [UInt8] = []
+    /// The next row (fields may hold quoted line breaks), and the line where a quote opened that
+    /// the end of the file left open.
+    private func readLogicalLine(separator: UInt8) throws -> (fields: [String], unclosedQuoteLine: Int?)? {
+        var row = DelimitedRow(separator: separator)
         while true {
-            let got: Bool? = try lines.nextLine { line in
-                if !accumulated.isEmpty { accumulated.append(10) }
-                accumulated.append(contentsOf: line)
-                return true
+            let complete: Bool? = try lines.nextLine { line in row.add(line, lineNumber: lines.lineNumber) }
+            guard let complete else {
+                guard row.lines > 0 else { return nil }
+                return (row.fields(), row.openQuoteLine)
             }
-            if got == nil { return accumulated.isEmpty ? nil : accumulated.withUnsafeBufferPointer { Self.splitFields($0, separator: separator).fields } }
-            let (fields, open) = accumulated.withUnsafeBufferPointer { Self.splitFields($0, separator: separator) }
-            if !open { return fields }
+            if complete { return (row.fields(), nil) }
         }
     }
 
     private func nextDelimitedBatch(size: Int, separator: UInt8) throws -> RecordBatch? {
         if !headerDone {
             headerDone = true
-            guard let header = try readLogicalLine(separator: separator) else { return nil }
+            guard let (header, unclosed) = try readLogicalLine(separator: separator) else { return nil }
+            if let unclosed {
+                throw InputError(file: path, reason: "the header row has a quote opened on line \(unclosed) that is never closed")
+            }
             let names = header.map { $0.trimmingCharacters(in: .whitespaces) }
             let wanted = smilesColumn ?? "smiles"
             guard let s = names.firstIndex(where: { $0.caseInsensitiveCompare(wanted) == .orderedSame }) else {
@@ -185,17 +277,19 @@ public final class LibraryReader {
             }
         }
         var batch = RecordBatch(kind: .smiles, firstRecord: nextRecord)
-        while batch.count < size, let fields = try readLogicalLine(separator: separator) {
+        while batch.count < size, let (fields, unclosed) = try readLogicalLine(separator: separator) {
             let number = nextRecord
             nextRecord += 1
             let smiles = smilesIndex < fields.count ? fields[smilesIndex].trimmingCharacters(in: .whitespaces) : ""
             var id = "record \(number)"
-            if let idIndex, idIndex < fields.count, !fields[idIndex].isEmpty { id = fields[idIndex] }
+            if let idIndex, idIndex < fields.count, !fields[idIndex].isEmpty { id = lineSafeID(fields[idIndex]) }
             let offset = batch.bytes.count
             batch.bytes.append(contentsOf: smiles.utf8)
             batch.ranges.append(offset..<batch.bytes.count)
             batch.ids.append(id)
-            if smilesIndex >= fields.count {
+            if let unclosed {
+                batch.readErrors[batch.count - 1] = "end of file inside a quoted field: the quote opened on line \(unclosed) is never closed"
+            } else if smilesIndex >= fields.count {
                 batch.readErrors[batch.count - 1] = "row has \(fields.count) fields; the SMILES column is field \(smilesIndex + 1)"
             }
         }
@@ -210,6 +304,7 @@ public final class LibraryReader {
         var recordStart = 0
         var title: String? = nil
         var lineInRecord = 0
+        var endLines: [Int] = []
         func finish() {
             let number = nextRecord
             nextRecord += 1
@@ -217,11 +312,17 @@ public final class LibraryReader {
             batch.bytes.append(contentsOf: record)
             batch.ranges.append(offset..<batch.bytes.count)
             let name = (title ?? "").trimmingCharacters(in: .whitespaces)
-            batch.ids.append(name.isEmpty ? "record \(number)" : name)
+            batch.ids.append(name.isEmpty ? "record \(number)" : lineSafeID(name))
             batch.startLines.append(recordStart)
+            if endLines.count > 1 {
+                // A missing `$$$$`: two molfiles ran together; Open Babel would read only the first.
+                batch.readErrors[batch.count - 1] = "\(endLines.count) molecules in one record (`M  END` on lines "
+                    + endLines.map(String.init).joined(separator: ", ") + "); the `$$$$` line between them is missing"
+            }
             record.removeAll(keepingCapacity: true)
             title = nil
             lineInRecord = 0
+            endLines.removeAll()
         }
         while batch.count < size {
             let got: Bool? = try lines.nextLine { line in
@@ -234,6 +335,9 @@ public final class LibraryReader {
                     title = String(decoding: line, as: UTF8.self)
                 }
                 lineInRecord += 1
+                if line.count >= 6, line[0] == 77, line[1] == 32, line[2] == 32, line[3] == 69, line[4] == 78, line[5] == 68 {
+                    endLines.append(lines.lineNumber)
+                }
                 record.append(contentsOf: line)
                 record.append(10)
                 return true
@@ -246,4 +350,47 @@ public final class LibraryReader {
         }
         return batch.count > 0 ? batch : nil
     }
+}
+
+/// One row of a delimited file gathered from its physical lines: a quoted field may hold line
+/// breaks, so a row ends at the first line end outside quotes. The quote state is carried line by
+/// line (never rescanning the row), and the line where an unclosed quote opened is kept.
+struct DelimitedRow {
+    enum State { case unquoted(fieldStart: Bool), quoted, justClosed }
+    let separator: UInt8
+    private(set) var bytes: [UInt8] = []
+    private(set) var lines = 0
+    private var state = State.unquoted(fieldStart: true)
+    /// The line where the quote still open was opened.
+    private(set) var openQuoteLine: Int? = nil
+
+    init(separator: UInt8) { self.separator = separator }
+
+    /// Adds a physical line; true when the row is complete.
+    mutating func add(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> Bool {
+        if lines > 0 { bytes.append(10) }
+        lines += 1
+        bytes.append(contentsOf: line)
+        if case .justClosed = state { state = .unquoted(fieldStart: false) }
+        for c in line {
+            switch state {
+            case .quoted:
+                if c == 34 { state = .justClosed }
+            case .justClosed:
+                state = c == 34 ? .quoted : .unquoted(fieldStart: c == separator)
+            case .unquoted(let fieldStart):
+                if c == 34 && fieldStart {
+                    state = .quoted
+                    openQuoteLine = lineNumber
+                } else {
+                    state = .unquoted(fieldStart: c == separator)
+                }
+            }
+        }
+        if case .quoted = state { return false }
+        openQuoteLine = nil
+        return true
+    }
+
+    func fields() -> [String] { bytes.withUnsafeBufferPointer { LibraryReader.splitFields($0, separator: separator).fields } }
 }
