@@ -28,9 +28,12 @@ public enum Campaign {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw CampaignError("\(path) already exists; pick another name or remove it to start over")
         }
-        // Built under a temporary name and renamed when complete: a killed init leaves no campaign.
-        let partial = path + ".partial"
-        for leftover in [partial, partial + "-journal"] { try? FileManager.default.removeItem(atPath: leftover) }
+        // Built in a new private folder beside the campaign (made exclusively by mkdtemp, so nothing
+        // can be planted under the name SQLite creates) and renamed when complete: a killed init
+        // leaves no campaign.
+        let folder = try makePrivateFolder(beside: path)
+        let partial = folder + "/campaign.partial"
+        defer { for leftover in [partial, partial + "-journal"] { try? FileManager.default.removeItem(atPath: leftover) }; rmdir(folder) }
         let store = try CampaignStore.create(path: partial, settings: settings, pool: poolPath, poolHash: poolHash)
         var summary = InitSummary()
         do {
@@ -235,8 +238,10 @@ public enum Campaign {
         let roundRecord = CampaignRound(round: round, createdAt: timestamp(), acquisition: scores.coldStart == nil ? options.acquisition.rawValue : "random",
                                         parameters: json(parameters), model: settings.learner.json, modelHash: scores.modelHash,
                                         labelled: labels.count, metrics: json(metrics))
-        let temporary = output + ".partial"
-        try writePicks(selected, to: temporary, taskKind: settings.taskKind)
+        // The picks go to an exclusive temporary file beside the output, put in place only after the
+        // round is stored; if storing fails, the temporary file goes with `picksFile`.
+        let picksFile = try OutputFile(path: output)
+        try picksFile.write(picksText(selected, taskKind: settings.taskKind))
         do {
             try store.write { db in
                 try CampaignStore.insertRound(db, roundRecord)
@@ -246,17 +251,13 @@ public enum Campaign {
                 }
                 CampaignStore.faultPoint()
             }
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
         }
-        _ = try? FileManager.default.removeItem(atPath: output)
-        try FileManager.default.moveItem(atPath: temporary, toPath: output)
+        try picksFile.close()
         return Selection(round: round, picks: selected, candidates: candidates.count, labelled: labels.count, metrics: metrics,
                          coldStart: scores.coldStart, unknownExcluded: unknown)
     }
 
-    static func writePicks(_ picks: [SelectedMolecule], to path: String, taskKind: TaskKind) throws {
+    static func picksText(_ picks: [SelectedMolecule], taskKind: TaskKind) -> String {
         let nearest = taskKind == .classification ? "nearest_active" : "nearest_best"
         var text = "rank,id,smiles,score,uncertainty,\(nearest),\(nearest)_similarity,reason\n"
         for p in picks {
@@ -265,9 +266,7 @@ public enum Campaign {
             text += "\(p.rank),\(csvField(p.id)),\(csvField(p.smiles)),\(scored ? formatScore(p.score) : ""),\(scored ? formatScore(p.uncertainty) : ""),"
             text += "\(csvField(p.nearestActive ?? "")),\(p.nearestSimilarity.map { String(format: "%.4f", $0) } ?? ""),\(csvField(p.reason))\n"
         }
-        do { try text.write(toFile: path, atomically: false, encoding: .utf8) } catch {
-            throw CampaignError("\(path): cannot write the picks (\(error.localizedDescription))")
-        }
+        return text
     }
 
     static func json(_ values: [String: Double]) -> String {
@@ -397,4 +396,14 @@ public enum Campaign {
         return Status(rounds: result, poolSize: molecules.filter(\.inPool).count, rejected: try store.rejectedCount(),
                       taskKind: settings.taskKind, minimize: settings.minimize, baseRate: baseRate)
     }
+}
+
+/// A new folder with a unique name beside `path`, readable only by us (mkdtemp: created exclusively).
+func makePrivateFolder(beside path: String) throws -> String {
+    let url = URL(fileURLWithPath: path)
+    var template = Array((url.deletingLastPathComponent().path + "/.\(url.lastPathComponent).winnow-XXXXXX").utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        throw CampaignError("\(path): cannot create a temporary folder beside it (\(String(cString: strerror(errno))))")
+    }
+    return String(cString: made)
 }

@@ -52,43 +52,6 @@ extension RecordBatch {
     }
 }
 
-/// Buffered output to a file or standard output.
-public final class OutputFile {
-    private let handle: UnsafeMutablePointer<FILE>
-    private let closeAtEnd: Bool
-    public let path: String
-
-    public init(path: String?) throws(InputError) {
-        if let path, path != "-" {
-            guard let handle = fopen(path, "wb") else {
-                throw InputError("\(path): cannot create the file (\(String(cString: strerror(errno))))")
-            }
-            self.handle = handle
-            closeAtEnd = true
-            self.path = path
-        } else {
-            guard let handle = fdopen(dup(STDOUT_FILENO), "wb") else { throw InputError("cannot write to standard output") }
-            self.handle = handle
-            closeAtEnd = true
-            self.path = "standard output"
-        }
-        setvbuf(handle, nil, _IOFBF, 1 << 20)
-    }
-
-    public func write(_ bytes: [UInt8]) throws(InputError) {
-        guard !bytes.isEmpty else { return }
-        let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, handle) }
-        if written != bytes.count { throw InputError("\(path): write failed (\(String(cString: strerror(errno))))") }
-    }
-
-    public func write(_ text: String) throws(InputError) { try write(Array(text.utf8)) }
-
-    public func close() throws(InputError) {
-        if fflush(handle) != 0 { throw InputError("\(path): write failed (\(String(cString: strerror(errno))))") }
-        if closeAtEnd { fclose(handle) }
-    }
-}
-
 /// Progress on standard error: a line rewritten in place on a terminal, one line every 10 s otherwise.
 public final class ProgressLine {
     private let label: String

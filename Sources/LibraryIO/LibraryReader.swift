@@ -147,11 +147,15 @@ public final class LibraryReader {
         self.smilesColumn = smilesColumn
         self.idColumn = idColumn
         self.lines = lines
+        hashAfterRecords = lines.contentHash
     }
 
     /// Hash of the bytes read so far (FNV-1a 64, after gzip decompression), when made with
     /// `hashContent: true`: a resumed run compares it to tell a changed library from the same one.
-    public var contentHash: UInt64? { lines.contentHash }
+    /// It covers the bytes up to the end of the last record returned (not blank lines read after it),
+    /// so a run that stopped after N records and one that skips N records agree.
+    public var contentHash: UInt64? { hashAfterRecords }
+    private var hashAfterRecords: UInt64?
 
     /// Records read so far.
     public var recordsRead: Int { nextRecord - 1 }
@@ -214,6 +218,7 @@ public final class LibraryReader {
             }
             if more == nil { break }
         }
+        if batch.count > 0 { hashAfterRecords = lines.contentHash }
         return batch.count > 0 ? batch : nil
     }
 
@@ -293,6 +298,7 @@ public final class LibraryReader {
                 batch.readErrors[batch.count - 1] = "row has \(fields.count) fields; the SMILES column is field \(smilesIndex + 1)"
             }
         }
+        if batch.count > 0 { hashAfterRecords = lines.contentHash }
         return batch.count > 0 ? batch : nil
     }
 
@@ -325,6 +331,7 @@ public final class LibraryReader {
             endLines.removeAll()
         }
         while batch.count < size {
+            let before = batch.count
             let got: Bool? = try lines.nextLine { line in
                 if line.count >= 4, line[0] == 36, line[1] == 36, line[2] == 36, line[3] == 36 {
                     finish()
@@ -344,9 +351,13 @@ public final class LibraryReader {
             }
             if got == nil {
                 // A last record without `$$$$` still counts unless it is only blank lines.
-                if record.contains(where: { $0 != 10 && $0 != 32 && $0 != 9 }) { finish() }
+                if record.contains(where: { $0 != 10 && $0 != 32 && $0 != 9 }) {
+                    finish()
+                    hashAfterRecords = lines.contentHash
+                }
                 break
             }
+            if batch.count > before { hashAfterRecords = lines.contentHash }
         }
         return batch.count > 0 ? batch : nil
     }

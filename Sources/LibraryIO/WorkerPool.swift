@@ -20,7 +20,7 @@ public final class WorkerPool: @unchecked Sendable {
     private var workers: [Thread] = []
 
     public init(threads: Int) {
-        self.threads = max(1, threads)
+        self.threads = min(max(1, threads), maximumThreads)
         for w in 1..<self.threads {
             let start = DispatchSemaphore(value: 0)
             starts.append(start)

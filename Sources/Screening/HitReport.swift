@@ -36,7 +36,7 @@ public enum HitReport {
             for (name, value) in items { text += ">  <\(name)>\n\(value)\n\n" }
             text += "$$$$\n"
         }
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try OutputFile.write(text, to: path)
     }
 
     public struct RunInfo {
@@ -97,7 +97,7 @@ public enum HitReport {
                 + "<td class=\"smiles\">\(escape(h.hit.smiles))</td></tr>\n"
         }
         html += "</table>\n<p>Made by \(escape(header.software)) (Open Babel 3.1.1 depictions).</p>\n</body></html>\n"
-        try html.write(toFile: path, atomically: true, encoding: .utf8)
+        try OutputFile.write(html, to: path)
     }
 
     /// Open Babel's SVG without its XML prolog, so it can sit inside HTML.

@@ -28,13 +28,17 @@ public struct ExplainedHit: Sendable {
 /// Progress saved by `--checkpoint DIR`, enough to finish the same screen after a crash with
 /// byte-identical outputs.
 struct ScreenCheckpoint: Codable {
-    static let version = 1
+    /// 2: adds `libraryHash` (version-1 checkpoints are refused with the "another version" message).
+    static let version = 2
     var version = ScreenCheckpoint.version
     var library: String
     var libraryBytes: Int64
     var modelHash: String
     var settings: String
     var recordsDone: Int
+    /// FNV-1a 64 (hex) of the library bytes behind the first `recordsDone` records (decompressed):
+    /// a resumed screen refuses a library that changed, even to one of the same size.
+    var libraryHash: String = ""
     var summary: ScreenSummary
     var pool: TopHits
     var errorsBytes: UInt64
@@ -113,16 +117,21 @@ public struct ScreenJob {
         }
 
         // Side outputs are appended round by round; on resume they are cut back to the checkpoint.
-        let errors = try errorsPath.map { (path) throws -> AppendFile in try AppendFile(path: path, truncateTo: state.errorsBytes, header: "record\tid\tinput\treason\n") }
+        let errors = try errorsPath.map { (path) throws -> AppendFile in try AppendFile(path: path, truncateTo: state.errorsBytes, header: "record\tid\tinput\treason\n", inPlace: checkpointURL != nil) }
         let allScores = try allScoresPath.map { (path) throws -> AppendFile in
-            try AppendFile(path: path, truncateTo: state.allScoresBytes, header: "record,id,score,uncertainty\n")
+            try AppendFile(path: path, truncateTo: state.allScoresBytes, header: "record,id,score,uncertainty\n", inPlace: checkpointURL != nil)
         }
 
-        let reader = try LibraryReader(path: library, format: format, smilesColumn: smilesColumn, idColumn: idColumn)
+        let reader = try LibraryReader(path: library, format: format, smilesColumn: smilesColumn, idColumn: idColumn,
+                                       hashContent: checkpointURL != nil)
         // Skip what the checkpoint covers (rounds are whole batches, so this lands on the boundary).
         let batchSize = 256
         while reader.recordsRead < state.recordsDone {
             guard try reader.nextBatch(size: min(batchSize, state.recordsDone - reader.recordsRead)) != nil else { break }
+        }
+        if resume, state.recordsDone > 0, let checkpointURL,
+           reader.recordsRead != state.recordsDone || reader.contentHash.map(hexHash) != state.libraryHash {
+            throw InputError("\(library): differs from the library of the checkpointed screen (its first \(state.recordsDone) records changed); delete \(checkpointURL.path) to start over")
         }
 
         BLAS.useSingleThread()
@@ -149,6 +158,7 @@ public struct ScreenJob {
                 }
                 round.recordsRead = source.reader.recordsRead
                 round.fractionRead = source.reader.fractionRead
+                round.contentHash = source.reader.contentHash
                 return round
             }
         }
@@ -219,6 +229,7 @@ public struct ScreenJob {
             try errors?.append(errorText)
             try allScores?.append(scoresText, compressedMember: allScoresPath?.hasSuffix(".gz") ?? false)
             state.recordsDone = current.recordsRead
+            state.libraryHash = current.contentHash.map(hexHash) ?? ""
             state.errorsBytes = errors?.length ?? 0
             state.allScoresBytes = allScores?.length ?? 0
             state.summary.seconds = secondsBefore + Date().timeIntervalSince(started)
@@ -240,6 +251,7 @@ public struct ScreenJob {
         try writeHitList(hits, to: output)
         if let checkpointURL {
             state.recordsDone = reader.recordsRead
+            state.libraryHash = reader.contentHash.map(hexHash) ?? ""
             try save(state, to: checkpointURL)
         }
         return (state.summary, hits, trained, state.histogram)
@@ -249,12 +261,9 @@ public struct ScreenJob {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(state)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        try data.write(to: temporary)
-        // rename(2) replaces the old checkpoint atomically: a kill leaves either the old or the new one.
-        guard rename(temporary.path, url.path) == 0 else {
-            throw InputError("\(url.path): cannot save the checkpoint (\(String(cString: strerror(errno))))")
-        }
+        // An exclusive temporary file renamed over the old checkpoint: a kill leaves either the old or
+        // the new one, and nothing planted under a predictable name is written through.
+        try replaceFile(url.path, with: [UInt8](data))
     }
 
     /// Diversity filter, nearest known active and scaffold for the final hits (one thread: K is small).
@@ -343,7 +352,10 @@ struct ReadRound: Sendable {
     var batches: [RecordBatch] = []
     var recordsRead = 0
     var fractionRead: Double?
+    var contentHash: UInt64?
 }
+
+private func hexHash(_ value: UInt64) -> String { String(value, radix: 16) }
 
 /// The library reader, handed to the one pool task per round that reads the next round: rounds run
 /// one after another, so only one thread uses it at a time.
@@ -366,25 +378,56 @@ public final class ModelWorkers: @unchecked Sendable {
 
 /// A file written in appended pieces whose length is tracked, so a resumed run can cut it back to the
 /// last checkpoint. Gzip output is a series of gzip members (one per round), which gzip readers
-/// read as one stream.
+/// read as one stream. Without a checkpoint (`inPlace` false) it is written under an exclusive
+/// temporary name and renamed by `close()`, like every other output; with one it must stay under
+/// its name to be resumed, and a fresh one is created exclusively (a link planted there is replaced,
+/// never written through).
 final class AppendFile {
     let path: String
     private let handle: FileHandle
     private(set) var length: UInt64
+    private let temporary: String?
+    private var closed = false
 
-    init(path: String, truncateTo saved: UInt64, header: String) throws {
+    init(path: String, truncateTo saved: UInt64, header: String, inPlace: Bool = true) throws {
         self.path = path
-        if saved == 0 || !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw InputError("\(path): cannot create the file") }
+        var info = stat()
+        let special = stat(path, &info) == 0 && (info.st_mode & mode_t(S_IFMT)) != mode_t(S_IFREG)
+        var descriptor: Int32 = -1
+        if special {
+            descriptor = open(path, O_WRONLY)
+            temporary = nil
+        } else if !inPlace {
+            let (fd, name) = try createTemporaryFile(beside: path)
+            let mask = umask(0)
+            umask(mask)
+            _ = fchmod(fd, 0o666 & ~mask)
+            descriptor = fd
+            temporary = name
+        } else {
+            if saved == 0 || !FileManager.default.fileExists(atPath: path) {
+                unlink(path)
+                descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+            } else {
+                descriptor = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+            }
+            temporary = nil
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw InputError("\(path): cannot open for writing") }
+        guard descriptor >= 0 else { throw InputError("\(path): cannot open for writing (\(String(cString: strerror(errno))))") }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         self.handle = handle
-        try handle.truncate(atOffset: saved)
-        try handle.seekToEnd()
+        if !special {
+            try handle.truncate(atOffset: saved)
+            try handle.seekToEnd()
+        }
         length = saved
         if saved == 0 {
             try append(Array(header.utf8), compressedMember: path.hasSuffix(".gz"))
         }
+    }
+
+    deinit {
+        if !closed, let temporary { unlink(temporary) }
     }
 
     func append(_ bytes: [UInt8], compressedMember: Bool = false) throws {
@@ -395,8 +438,14 @@ final class AppendFile {
     }
 
     func close() throws {
-        try handle.synchronize()
+        if temporary == nil { try handle.synchronize() }
         try handle.close()
+        closed = true
+        if let temporary, rename(temporary, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw InputError("\(path): cannot put the finished file in place (\(reason))")
+        }
     }
 
     private func gzipMember(_ bytes: [UInt8]) throws -> Data {

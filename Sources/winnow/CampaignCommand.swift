@@ -51,6 +51,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Write an HTML page plotting recall per round against random picking.") var report: String?
 
     func validate() throws {
+        try validateThreads(threads)
         guard Acquisition(rawValue: acquisition) != nil else {
             throw ValidationError("--acquisition must be one of \(Acquisition.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -59,6 +60,7 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkFiles("campaign simulate", outputs: [output, report], inputs: [data])
         let started = Date()
         let threadCount = threads ?? defaultThreadCount()
         Trainer.parallel = threadCount > 1
@@ -142,7 +144,7 @@ struct SimulateCommand: ParsableCommand {
 
         """
         print(json, terminator: "")
-        if let output { try json.write(toFile: output, atomically: true, encoding: .utf8) }
+        if let output { try OutputFile.write(json, to: output) }
         if let report {
             let fractions = (0...rounds).map { Double(min(n, initialCount + $0 * batchCount)) / Double(n) }
             var series = [CampaignReport.Series(name: "\(acquisition), mean of \(repeats) seed\(repeats == 1 ? "" : "s")",
@@ -168,7 +170,7 @@ struct SimulateCommand: ParsableCommand {
                     + (repeats > 1 ? perSeed.map { String(format: "%.4f", $0[r]) } : [])
             }
             body += CampaignReport.table(header: header, rows: rows)
-            try CampaignReport.page(title: "Winnow campaign simulation: \(acquisition)", body: body).write(toFile: report, atomically: true, encoding: .utf8)
+            try OutputFile.write(CampaignReport.page(title: "Winnow campaign simulation: \(acquisition)", body: body), to: report)
         }
     }
 }

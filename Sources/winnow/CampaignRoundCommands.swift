@@ -44,11 +44,13 @@ struct CampaignInitCommand: ParsableCommand {
     @Option(help: "Threads for reading the pool (default: all cores).") var threads: Int?
 
     func validate() throws {
+        try validateThreads(threads)
         if let task, TaskKind(rawValue: task) == nil { throw ValidationError("--task must be classification or regression") }
         guard members >= 1, epochs >= 1, trees >= 1 else { throw ValidationError("--members, --epochs and --trees must be at least 1") }
     }
 
     func run() throws {
+        try checkFiles("campaign init", outputs: [campaign], inputs: [pool, labels])
         try campaignRun("init") {
             var settings = CampaignSettings()
             settings.learner.kind = model
@@ -100,6 +102,7 @@ struct CampaignSelectCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Picks CSV to write.") var output: String
 
     func validate() throws {
+        try validateThreads(threads)
         guard Acquisition(rawValue: acquisition) != nil else {
             throw ValidationError("--acquisition must be one of \(Acquisition.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -108,6 +111,7 @@ struct CampaignSelectCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkFiles("campaign select", outputs: [output, campaign], inputs: [exclude])
         try campaignRun("select") {
             Trainer.parallel = (threads ?? defaultThreadCount()) > 1
             BLAS.useSingleThread()
@@ -166,6 +170,7 @@ struct CampaignRecordCommand: ParsableCommand {
     @Argument(help: "Results CSV/TSV.") var results: String
 
     func run() throws {
+        try checkFiles("campaign record", outputs: [campaign], inputs: [results])
         try campaignRun("record") {
             let store = try CampaignStore.open(path: campaign)
             let summary = try Campaign.record(store: store, results: results, idColumn: idColumn, labelColumn: labelColumn)
@@ -191,6 +196,7 @@ struct CampaignStatusCommand: ParsableCommand {
     @Option(help: "Write the pool records that could not be parsed (TSV).") var errors: String?
 
     func run() throws {
+        try checkFiles("campaign status", outputs: [report, errors], inputs: [campaign])
         try campaignRun("status") {
             let store = try CampaignStore.open(path: campaign)
             let status = try Campaign.status(store: store)
@@ -237,7 +243,7 @@ struct CampaignStatusCommand: ParsableCommand {
             }
             if let report {
                 let html = statusPage(status, campaign: campaign, header: header, rows: rows)
-                do { try html.write(toFile: report, atomically: true, encoding: .utf8) } catch {
+                do { try OutputFile.write(html, to: report) } catch {
                     throw CampaignError("\(report): cannot write the report (\(error.localizedDescription))")
                 }
                 print("report: \(report)")

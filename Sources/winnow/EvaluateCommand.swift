@@ -20,7 +20,10 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Write rejected rows here.") var errors: String?
     @Option(help: "Threads for the matrix work (default: all cores).") var threads: Int?
 
+    func validate() throws { try validateThreads(threads) }
+
     func run() throws {
+        try checkFiles("evaluate", outputs: [errors], inputs: [model, data])
         // One BLAS thread: a multi-threaded GEMM splits rows differently and would change the last digits.
         _ = threads
         BLAS.useSingleThread()

@@ -48,10 +48,11 @@ struct FingerprintCommand: ParsableCommand {
         guard bits >= 8, bits <= 1 << 20, bits % 8 == 0 else {
             throw ValidationError("--bits must be a multiple of 8 between 8 and 1048576")
         }
-        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
+        try validateThreads(threads)
     }
 
     func run() throws {
+        try checkFiles("fingerprint", outputs: [output ?? "-", errors], inputs: [input])
         var job = FingerprintJob(input: input)
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn

@@ -25,8 +25,24 @@ struct InputOptions: ParsableArguments {
     }
 }
 
-/// Number of worker threads: all cores unless told otherwise.
-func defaultThreadCount() -> Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+/// Number of worker threads: all cores unless told otherwise (at most `maximumThreads`).
+func defaultThreadCount() -> Int { min(maximumThreads, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
+
+/// Refuses, before anything is read, an output that would overwrite an input or another output, or
+/// that cannot be created (missing or read-only folder): `winnow <command>: error: …`, exit 2.
+func checkFiles(_ command: String, outputs: [String?], inputs: [String?]) throws {
+    do { try checkOutputs(outputs, inputs: inputs) } catch {
+        printToStandardError("winnow \(command): error: \(error.message)")
+        throw ExitCode(2)
+    }
+}
+
+/// The one rule for `--threads`, in every command that has it: 1 to `maximumThreads`.
+func validateThreads(_ threads: Int?) throws {
+    if let threads, threads < 1 || threads > maximumThreads {
+        throw ValidationError("--threads must be between 1 and \(maximumThreads)")
+    }
+}
 
 import Foundation
 

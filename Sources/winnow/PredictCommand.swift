@@ -20,7 +20,10 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "No progress line.") var quiet = false
 
+    func validate() throws { try validateThreads(threads) }
+
     func run() throws {
+        try checkFiles("predict", outputs: [output ?? "-", errors], inputs: [model, input])
         let trained: TrainedModel
         do { trained = try TrainedModel.read(from: URL(fileURLWithPath: model)) } catch {
             printToStandardError("winnow predict: error: \(error)")

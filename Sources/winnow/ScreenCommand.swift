@@ -36,6 +36,7 @@ struct ScreenCommand: ParsableCommand {
     @Flag(help: "No progress line.") var quiet = false
 
     func validate() throws {
+        try validateThreads(threads)
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
         if let diverse, !(0...1).contains(diverse) { throw ValidationError("--diverse must be a Tanimoto between 0 and 1") }
         if let shard, ShardSpec(shard) == nil { throw ValidationError("--shard must be K/N with 1 ≤ K ≤ N, e.g. 2/4") }
@@ -43,6 +44,7 @@ struct ScreenCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkFiles("screen", outputs: [output, errors, allScores, sdf, report], inputs: [model, library])
         var job = ScreenJob(modelPath: model, library: library, output: output)
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
@@ -84,11 +86,12 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Merged hit list.") var output: String
 
     func run() throws {
+        try checkFiles("merge", outputs: [output], inputs: inputs)
         do {
             let merged = HitList.merge(try inputs.map { try HitList.read($0) }, top: top)
             var text = HitList.header + "\n"
             for hit in merged { text += HitList.line(hit) + "\n" }
-            try text.write(toFile: output, atomically: true, encoding: .utf8)
+            try OutputFile.write(text, to: output)
             printToStandardError("winnow merge: \(merged.count) hits from \(inputs.count) lists in \(output)")
         } catch let error as InputError {
             printToStandardError("winnow merge: error: \(error.message)")

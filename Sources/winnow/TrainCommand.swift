@@ -46,6 +46,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write rejected rows here.") var errors: String?
 
     func validate() throws {
+        try validateThreads(threads)
         if labelColumn.isEmpty { throw ValidationError("give at least one --label-column") }
         guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be mlp or dmpnn") }
         guard ["scaffold", "random"].contains(split) else { throw ValidationError("--split must be scaffold or random") }
@@ -57,6 +58,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkFiles("train", outputs: [output, metrics, errors], inputs: [data])
         // Gradient shards run on parallel threads; BLAS stays single-threaded inside each.
         let threadCount = threads ?? defaultThreadCount()
         Trainer.parallel = threadCount > 1
@@ -151,7 +153,7 @@ struct TrainCommand: ParsableCommand {
         }
         let text = jsonString(results)
         print(text, terminator: "")
-        if let metrics { try text.write(toFile: metrics, atomically: true, encoding: .utf8) }
+        if let metrics { try OutputFile.write(text, to: metrics) }
         printToStandardError("winnow train: model written to \(output)")
     }
 }
