@@ -117,6 +117,7 @@ public enum Campaign {
                 }
                 try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('pool_records', ?), ('pool_rejected', ?)",
                                arguments: [String(summary.read), String(summary.rejected)])
+                try CampaignStore.sealPool(db)
                 CampaignStore.faultPoint()
             }
             try store.close()
@@ -189,9 +190,29 @@ public enum Campaign {
         public var unknownExcluded: [String]
     }
 
+    /// A selection computed but not yet stored: `commit` stores it if the campaign has not changed
+    /// since it was read (training can take minutes, and a `record` may land in between).
+    public struct PendingSelection: Sendable {
+        public var selection: Selection
+        var roundRecord: CampaignRound
+        var picks: [CampaignPick]
+        var taskKind: TaskKind
+        /// Labels the model was trained on, when the campaign was read.
+        var labelCount: Int
+    }
+
     /// Retrains on every label so far, scores the unlabelled pool, picks the batch and stores the
     /// round; the picks CSV is written next to the commit (temp file renamed after it).
     public static func select(store: CampaignStore, options: SelectOptions, output: String) throws -> Selection {
+        try commit(try prepareSelection(store: store, options: options), store: store, output: output)
+    }
+
+    /// Reads the campaign, trains and picks; stores nothing.
+    public static func prepareSelection(store: CampaignStore, options: SelectOptions) throws -> PendingSelection {
+        guard options.beta.isFinite, options.beta >= 0 else {
+            throw CampaignError("the UCB weight beta must be a finite number ≥ 0 (got \(options.beta))")
+        }
+        guard options.batch >= 1 else { throw CampaignError("the batch must hold at least one molecule") }
         let settings = try store.settings()
         let molecules = try store.molecules()
         let graphs = try store.graphs()
@@ -208,7 +229,7 @@ public enum Campaign {
         guard !candidates.isEmpty else { throw CampaignError("\(store.path): nothing left to pick: every pool molecule is labelled, picked or excluded") }
         let learner = CampaignLearner(graphs: graphs, settings: settings.learner, taskKind: settings.taskKind, threads: options.threads)
         let seed = settings.seed &* 1000 &+ UInt64(round)
-        let scores = learner.score(labelled: labels.map { ($0.molecule, $0.value) }, candidates: candidates, seed: seed, validationFraction: 0.1)
+        let scores = try learner.score(labelled: labels.map { ($0.molecule, $0.value) }, candidates: candidates, seed: seed, validationFraction: 0.1)
         let picks = BatchSelector.pick(count: options.batch, scores: scores, acquisition: options.acquisition, beta: options.beta,
                                        minimize: settings.minimize, diverse: options.diverse, candidates: candidates, bits: learner.bits, seed: seed)
         // Nearest known active (classification) or best-valued labelled molecule, for the chemist.
@@ -238,23 +259,49 @@ public enum Campaign {
         let roundRecord = CampaignRound(round: round, createdAt: timestamp(), acquisition: scores.coldStart == nil ? options.acquisition.rawValue : "random",
                                         parameters: json(parameters), model: settings.learner.json, modelHash: scores.modelHash,
                                         labelled: labels.count, metrics: json(metrics))
+        let stored = zip(picks, selected).map { pick, s in
+            CampaignPick(round: round, rank: s.rank, molecule: candidates[pick.candidate], score: Double(s.score),
+                         uncertainty: Double(s.uncertainty), reason: s.reason)
+        }
+        let selection = Selection(round: round, picks: selected, candidates: candidates.count, labelled: labels.count, metrics: metrics,
+                                  coldStart: scores.coldStart, unknownExcluded: unknown)
+        return PendingSelection(selection: selection, roundRecord: roundRecord, picks: stored, taskKind: settings.taskKind,
+                                labelCount: labels.count)
+    }
+
+    /// Stores a prepared selection in one transaction and writes its picks file. Inside the
+    /// transaction it checks that no other command changed what the selection rests on: another
+    /// round stored meanwhile, or results recorded meanwhile (the picks could then include molecules
+    /// that are already labelled, and the model never saw the new labels). Then nothing is written.
+    public static func commit(_ pending: PendingSelection, store: CampaignStore, output: String) throws -> Selection {
+        let round = pending.selection.round
         // The picks go to an exclusive temporary file beside the output, put in place only after the
         // round is stored; if storing fails, the temporary file goes with `picksFile`.
         let picksFile = try OutputFile(path: output)
-        try picksFile.write(picksText(selected, taskKind: settings.taskKind))
+        try picksFile.write(picksText(pending.selection.picks, taskKind: pending.taskKind))
         do {
             try store.write { db in
-                try CampaignStore.insertRound(db, roundRecord)
-                for (pick, s) in zip(picks, selected) {
-                    try CampaignStore.insertPick(db, CampaignPick(round: round, rank: s.rank, molecule: candidates[pick.candidate],
-                                                                  score: Double(s.score), uncertainty: Double(s.uncertainty), reason: s.reason))
+                let latest = try Int.fetchOne(db, sql: "SELECT MAX(round) FROM rounds") ?? 0
+                guard latest == round - 1 else {
+                    throw CampaignError("\(store.path): another `winnow campaign select` stored round \(latest) while this one ran; nothing was written: run select again",
+                                        isFileProblem: false)
                 }
+                let labelled = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM labels") ?? 0
+                if labelled != pending.labelCount {
+                    let picked = Set(pending.picks.map(\.molecule))
+                    let nowLabelled = try Int.fetchAll(db, sql: "SELECT molecule FROM labels").filter { picked.contains($0) }.count
+                    throw CampaignError("\(store.path): \(labelled - pending.labelCount) results were recorded while this select was training"
+                                        + (nowLabelled > 0 ? ", \(nowLabelled) of its picks among them" : "")
+                                        + "; nothing was written: run select again so the model learns from them",
+                                        isFileProblem: false)
+                }
+                try CampaignStore.insertRound(db, pending.roundRecord)
+                for pick in pending.picks { try CampaignStore.insertPick(db, pick) }
                 CampaignStore.faultPoint()
             }
         }
         try picksFile.close()
-        return Selection(round: round, picks: selected, candidates: candidates.count, labelled: labels.count, metrics: metrics,
-                         coldStart: scores.coldStart, unknownExcluded: unknown)
+        return pending.selection
     }
 
     static func picksText(_ picks: [SelectedMolecule], taskKind: TaskKind) -> String {
@@ -292,8 +339,54 @@ public enum Campaign {
         public var rounds: Set<Int> = []
     }
 
+    /// Results checked against the campaign as it was read, not yet stored.
+    public struct PendingRecord: Sendable {
+        var results: String
+        var labels: [CampaignLabel]
+        var summary: RecordSummary
+        var taskKind: TaskKind
+    }
+
     /// Records a results file: all of it, or, if any row is bad, none of it (the error lists each).
     public static func record(store: CampaignStore, results: String, idColumn: String = "id", labelColumn: String? = nil) throws -> RecordSummary {
+        try commit(try prepareRecord(store: store, results: results, idColumn: idColumn, labelColumn: labelColumn), store: store)
+    }
+
+    /// Stores checked results in one transaction, checking each label again inside it: another
+    /// `record` may have stored the same molecule meanwhile. The same value then counts as already
+    /// recorded; a different one is a conflict listed like any other, and nothing is written.
+    public static func commit(_ pending: PendingRecord, store: CampaignStore) throws -> RecordSummary {
+        var summary = pending.summary
+        let results = pending.results
+        let (written, already) = try store.write { db -> ([CampaignLabel], Int) in
+            var written: [CampaignLabel] = [], already = 0
+            var conflicts: [String] = []
+            for label in pending.labels {
+                if let now = try Double.fetchOne(db, sql: "SELECT value FROM labels WHERE molecule = ?", arguments: [label.molecule]) {
+                    if now == label.value {
+                        already += 1
+                    } else {
+                        let id = try String.fetchOne(db, sql: "SELECT id FROM molecules WHERE molecule = ?", arguments: [label.molecule]) ?? "?"
+                        conflicts.append("\(results): id \(id) was recorded as \(LabelFile.format(now)) by another command meanwhile; this file says \(LabelFile.format(label.value))")
+                    }
+                    continue
+                }
+                try CampaignStore.insertLabel(db, label)
+                written.append(label)
+            }
+            guard conflicts.isEmpty else { throw CampaignError(problemList(conflicts, what: "results file \(results)")) }
+            CampaignStore.faultPoint()
+            return (written, already)
+        }
+        summary.recorded = written.count
+        summary.alreadyRecorded += already
+        summary.rounds = Set(written.map(\.round))
+        summary.actives = pending.taskKind == .classification ? written.filter { $0.value > 0.5 }.count : 0
+        return summary
+    }
+
+    /// Reads and checks a results file against the campaign; stores nothing.
+    public static func prepareRecord(store: CampaignStore, results: String, idColumn: String = "id", labelColumn: String? = nil) throws -> PendingRecord {
         let settings = try store.settings()
         let file = try LabelFile.read(path: results, idColumn: idColumn, labelColumn: labelColumn, taskKind: settings.taskKind)
         var problems = file.problems
@@ -326,12 +419,7 @@ public enum Campaign {
             if settings.taskKind == .classification && entry.value > 0.5 { summary.actives += 1 }
         }
         guard problems.isEmpty else { throw CampaignError(problemList(problems, what: "results file \(results)")) }
-        try store.write { db in
-            for label in toWrite { try CampaignStore.insertLabel(db, label) }
-            CampaignStore.faultPoint()
-        }
-        summary.recorded = toWrite.count
-        return summary
+        return PendingRecord(results: results, labels: toWrite, summary: summary, taskKind: settings.taskKind)
     }
 
     // MARK: - status

@@ -41,7 +41,25 @@ public struct LearnerSettings: Codable, Sendable, Equatable {
         return options
     }
 
-    public var json: String { String(decoding: try! JSONEncoder.sorted.encode(self), as: UTF8.self) }
+    public var json: String { (try? JSONEncoder.sorted.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}" }
+
+    /// The largest forest and ensemble a campaign trains: far above any useful setting, low enough
+    /// that a damaged or forged settings value cannot ask for unbounded memory.
+    public static let maximumTrees = 20_000
+    public static let maximumMembers = 64
+    public static let maximumEpochs = 10_000
+
+    /// Why these settings cannot be trained with, or nil when they can.
+    public var problem: String? {
+        guard (1...Self.maximumTrees).contains(trees) else { return "trees is \(trees), expected 1 to \(Self.maximumTrees)" }
+        guard (1...Self.maximumMembers).contains(members) else { return "members is \(members), expected 1 to \(Self.maximumMembers)" }
+        guard (1...Self.maximumEpochs).contains(epochs) else { return "epochs is \(epochs), expected 1 to \(Self.maximumEpochs)" }
+        guard (1...65_536).contains(hidden), headHidden.count <= 16, headHidden.allSatisfy({ (1...65_536).contains($0) }) else {
+            return "layer sizes \(hidden) / \(headHidden) are out of range (1 to 65536)"
+        }
+        guard dropout.isFinite, dropout >= 0, dropout < 1 else { return "dropout is \(dropout), expected 0 to 1" }
+        return nil
+    }
 }
 
 /// Scores and their spread for the candidates of one round, and what produced them.
@@ -85,7 +103,7 @@ public final class CampaignLearner {
     /// Trains on `labelled` (molecule index → value) and scores `candidates`. With no labels, or
     /// only one class of them, there is nothing to learn: the caller picks at random.
     public func score(labelled: [(molecule: Int, value: Double)], candidates: [Int], seed: UInt64,
-                      validationFraction: Double = 0) -> RoundScores {
+                      validationFraction: Double = 0) throws(TrainingError) -> RoundScores {
         let zeros = [Float](repeating: 0, count: candidates.count)
         if labelled.isEmpty {
             return RoundScores(scores: zeros, uncertainties: zeros, modelHash: "", coldStart: "no labels yet")
@@ -97,14 +115,14 @@ public final class CampaignLearner {
                                    coldStart: actives == 0 ? "no actives labelled yet" : "no inactives labelled yet")
             }
         }
-        var result = fit(labelled, candidates: candidates, seed: seed, reduced: false)
-        if validationFraction > 0 { result.metrics = validate(labelled, fraction: validationFraction, seed: seed) }
+        var result = try fit(labelled, candidates: candidates, seed: seed, reduced: false)
+        if validationFraction > 0 { result.metrics = try validate(labelled, fraction: validationFraction, seed: seed) }
         return result
     }
 
     /// Trains this round's model on `labelled` and scores `candidates`. `reduced` (the held-out
     /// check) trains one network member or half the trees.
-    func fit(_ labelled: [(molecule: Int, value: Double)], candidates: [Int], seed: UInt64, reduced: Bool) -> RoundScores {
+    func fit(_ labelled: [(molecule: Int, value: Double)], candidates: [Int], seed: UInt64, reduced: Bool) throws(TrainingError) -> RoundScores {
         if settings.kind == .rf {
             var targets = [Double](repeating: 0, count: graphs.count)
             for (m, v) in labelled { targets[m] = v }
@@ -122,7 +140,7 @@ public final class CampaignLearner {
         if reduced { options.members = 1 }
         let rows = labelled.map(\.molecule)
         let info = TrainingDataInfo(file: "campaign", hash: labelHash(labelled), rows: rows.count, split: "all labels", counts: [:])
-        let model = TrainedModel.train(dataset(labelled), train: rows, validation: [], options: options, dataInfo: info,
+        let model = try TrainedModel.train(dataset(labelled), train: rows, validation: [], options: options, dataInfo: info,
                                        features: features) { _ in }
         let prediction = model.predict(features: features!, rows: candidates)
         return RoundScores(scores: prediction.scores.map { $0[0] }, uncertainties: prediction.uncertainties.map { $0[0] },
@@ -140,7 +158,7 @@ public final class CampaignLearner {
     /// Held-out check: a reduced model trained on a seeded (1 − fraction) of the labels, scored on the
     /// rest with the usual metrics (`validation_roc_auc`, `validation_rmse`, …). Empty when the held-out
     /// part or the training part lacks a class.
-    func validate(_ labelled: [(molecule: Int, value: Double)], fraction: Double, seed: UInt64) -> [String: Double] {
+    func validate(_ labelled: [(molecule: Int, value: Double)], fraction: Double, seed: UInt64) throws(TrainingError) -> [String: Double] {
         var generator = SeededGenerator(seed: seed ^ 0x7A11_DA7E)
         var shuffled = labelled
         generator.shuffle(&shuffled)
@@ -151,7 +169,7 @@ public final class CampaignLearner {
             guard positives > 0, positives < validation.count, train.contains(where: { $0.value > 0.5 }) else { return [:] }
         }
         let rows = validation.map(\.molecule)
-        let scores = fit(train, candidates: rows, seed: seed &+ 0xFFFF, reduced: true).scores.map { [$0] }
+        let scores = try fit(train, candidates: rows, seed: seed &+ 0xFFFF, reduced: true).scores.map { [$0] }
         var metrics: [String: Double] = [:]
         for (key, value) in Evaluation.metrics(scores: scores, data: dataset(labelled), rows: rows) { metrics["validation_" + key] = value }
         return metrics

@@ -8,7 +8,13 @@ import LibraryIO
 /// Why a campaign file could not be used; the message names the file.
 public struct CampaignError: Error, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// True when a file is at fault (a missing or damaged campaign, a bad results file, a write the
+    /// disk refused); false when the command collided with another one or failed inside Winnow.
+    public var isFileProblem: Bool
+    public init(_ message: String, isFileProblem: Bool = true) {
+        self.message = message
+        self.isFileProblem = isFileProblem
+    }
     public var description: String { message }
 }
 
@@ -67,7 +73,9 @@ public struct CampaignRound: Sendable, Equatable {
 /// transaction: a process killed half-way leaves the file as it was before the command.
 public final class CampaignStore {
     public static let format = "winnow-campaign"
-    public static let version = 1
+    /// 2: the pool rows carry a checksum (meta `pool_checksum`). Version 1 files are still read
+    /// (without that check).
+    public static let version = 2
 
     public let path: String
     let queue: DatabaseQueue
@@ -176,14 +184,41 @@ public final class CampaignStore {
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try queue.write(body) } catch let error as CampaignError { throw error } catch let error as InputError {
             throw error
+        } catch let error as DatabaseError {
+            throw Self.explain(error, path: path, writing: true)
         } catch {
             throw CampaignError("\(path): writing failed, nothing was changed (\(error))")
         }
     }
 
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try queue.read(body) } catch let error as CampaignError { throw error } catch {
+        do { return try queue.read(body) } catch let error as CampaignError { throw error } catch let error as DatabaseError {
+            throw Self.explain(error, path: path, writing: false)
+        } catch {
             throw CampaignError("\(path): cannot read the campaign file, it may be damaged (\(error))")
+        }
+    }
+
+    /// SQLite's result codes as messages a user can act on ("SQLite error 19" helps nobody).
+    static func explain(_ error: DatabaseError, path: String, writing: Bool) -> CampaignError {
+        let nothing = writing ? "; nothing was changed" : ""
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return CampaignError("\(path) is in use by another winnow command that has not finished within 10 s\(nothing): run this one again when it is done",
+                                 isFileProblem: false)
+        case .SQLITE_CONSTRAINT:
+            return CampaignError("\(path) was changed by another winnow command at the same time\(nothing): run this one again (it will see that command's results)",
+                                 isFileProblem: false)
+        case .SQLITE_FULL:
+            return CampaignError("\(path): the disk is full\(nothing)")
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+            return CampaignError("\(path): the campaign file or its folder is not writable\(nothing)")
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return CampaignError("\(path): the campaign file is damaged (\(error.message ?? "SQLite: corrupt"))\(nothing)")
+        case .SQLITE_IOERR:
+            return CampaignError("\(path): the disk reported an input/output error\(nothing)")
+        default:
+            return CampaignError("\(path): \(writing ? "writing" : "reading") the campaign file failed (\(error.message ?? "SQLite error \(error.resultCode.rawValue)"))\(nothing)")
         }
     }
 
@@ -197,40 +232,86 @@ public final class CampaignStore {
         guard let text = try meta("settings"), let settings = try? JSONDecoder().decode(CampaignSettings.self, from: Data(text.utf8)) else {
             throw CampaignError("\(path): the campaign settings are missing or unreadable")
         }
+        if let problem = settings.learner.problem {
+            throw CampaignError("\(path): the stored model settings are damaged: \(problem)")
+        }
         return settings
+    }
+
+    /// The number of molecules (pool and labelled outsiders); every stored molecule index is below it.
+    public func moleculeCount() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM molecules") ?? 0 }
     }
 
     /// All molecules in index order (index = position in the returned array).
     public func molecules() throws -> [CampaignMolecule] {
         try read { db in
+            // Throwing decodes: a forged row (NULL or text where a number belongs) is an error, not a trap.
             try Row.fetchAll(db, sql: "SELECT molecule, record, id, smiles, in_pool FROM molecules ORDER BY molecule").map { row in
-                CampaignMolecule(index: row["molecule"], record: row["record"], id: row["id"], smiles: row["smiles"], inPool: row["in_pool"])
+                CampaignMolecule(index: try row.decode(forColumn: "molecule"), record: try row.decode(forColumn: "record"),
+                                 id: try row.decode(forColumn: "id"), smiles: try row.decode(forColumn: "smiles"),
+                                 inPool: try row.decode(forColumn: "in_pool"))
             }
         }
     }
 
-    /// The stored graphs, in molecule order; a damaged blob names its molecule.
+    /// The stored graphs, in molecule order; a damaged blob names its molecule. The rows are checked
+    /// against the pool checksum written when the campaign was created, so a flipped byte in a graph
+    /// (which may still decode as some other molecule) is refused instead of trained on.
     public func graphs() throws -> [MolecularGraph] {
         try read { db in
+            let stored = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'pool_checksum'")
+            let version = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'version'").flatMap { Int($0) } ?? 0
+            guard stored != nil || version < 2 else { throw CampaignError("\(path): the pool checksum is missing; the file is damaged") }
             var graphs: [MolecularGraph] = []
-            let cursor = try Row.fetchCursor(db, sql: "SELECT molecule, id, graph FROM molecules ORDER BY molecule")
+            var checksum = PoolChecksum()
+            let cursor = try Row.fetchCursor(db, sql: "SELECT molecule, record, id, smiles, in_pool, graph FROM molecules ORDER BY molecule")
             while let row = try cursor.next() {
-                let index: Int = row["molecule"]
+                let index: Int = try row.decode(forColumn: "molecule")
                 guard index == graphs.count else { throw CampaignError("\(path): molecule numbers are not contiguous at \(index)") }
-                let bytes: Data = row["graph"]
+                let bytes: Data = try row.decode(forColumn: "graph")
+                try checksum.add(row, graph: bytes)
                 do { graphs.append(try MolecularGraph(encoded: [UInt8](bytes))) } catch {
-                    let id: String = row["id"]
+                    let id: String = try row.decode(forColumn: "id")
                     throw CampaignError("\(path): the stored graph of molecule \(id) is damaged (\(error))")
                 }
+            }
+            if let stored, stored != checksum.hex {
+                throw CampaignError("\(path): the stored pool does not match its checksum (a molecule's id, SMILES or graph was changed or damaged); create the campaign again")
             }
             return graphs
         }
     }
 
+    /// Computes the pool checksum over the stored rows and records it (end of `init`, same transaction).
+    static func sealPool(_ db: Database) throws {
+        var checksum = PoolChecksum()
+        let cursor = try Row.fetchCursor(db, sql: "SELECT molecule, record, id, smiles, in_pool, graph FROM molecules ORDER BY molecule")
+        while let row = try cursor.next() { try checksum.add(row, graph: try row.decode(forColumn: "graph")) }
+        try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('pool_checksum', ?)", arguments: [checksum.hex])
+    }
+
+    /// Every label, checked: it names a stored molecule, its value is finite and in range (0/1 for
+    /// active/inactive campaigns), its round is not negative. A forged or damaged row is refused here
+    /// rather than indexing out of range or training on infinity later.
     public func labels() throws -> [CampaignLabel] {
-        try read { db in
+        let count = try moleculeCount()
+        let classification = try settings().taskKind == .classification
+        return try read { db in
             try Row.fetchAll(db, sql: "SELECT molecule, value, round, source FROM labels ORDER BY molecule").map {
-                CampaignLabel(molecule: $0["molecule"], value: $0["value"], round: $0["round"], source: $0["source"])
+                let molecule: Int = try $0.decode(forColumn: "molecule"), value: Double = try $0.decode(forColumn: "value")
+                let round: Int = try $0.decode(forColumn: "round")
+                guard (0..<count).contains(molecule) else {
+                    throw CampaignError("\(path): a label names molecule \(molecule), which is not in the campaign (\(count) molecules); the file is damaged")
+                }
+                if let problem = Dataset.labelProblem(value) {
+                    throw CampaignError("\(path): the label of molecule \(molecule) (\(value)) \(problem); the file is damaged")
+                }
+                guard !classification || value == 0 || value == 1 else {
+                    throw CampaignError("\(path): the label of molecule \(molecule) is \(value), but this campaign's labels are active/inactive (1/0); the file is damaged")
+                }
+                guard round >= 0 else { throw CampaignError("\(path): the label of molecule \(molecule) has round \(round); the file is damaged") }
+                return CampaignLabel(molecule: molecule, value: value, round: round, source: try $0.decode(forColumn: "source"))
             }
         }
     }
@@ -238,17 +319,25 @@ public final class CampaignStore {
     public func rounds() throws -> [CampaignRound] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM rounds ORDER BY round").map {
-                CampaignRound(round: $0["round"], createdAt: $0["created_at"], acquisition: $0["acquisition"], parameters: $0["parameters"],
-                              model: $0["model"], modelHash: $0["model_hash"], labelled: $0["labelled"], metrics: $0["metrics"])
+                CampaignRound(round: try $0.decode(forColumn: "round"), createdAt: try $0.decode(forColumn: "created_at"),
+                              acquisition: try $0.decode(forColumn: "acquisition"), parameters: try $0.decode(forColumn: "parameters"),
+                              model: try $0.decode(forColumn: "model"), modelHash: try $0.decode(forColumn: "model_hash"),
+                              labelled: try $0.decode(forColumn: "labelled"), metrics: try $0.decode(forColumn: "metrics"))
             }
         }
     }
 
     public func picks() throws -> [CampaignPick] {
-        try read { db in
+        let count = try moleculeCount()
+        return try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM picks ORDER BY round, rank").map {
-                CampaignPick(round: $0["round"], rank: $0["rank"], molecule: $0["molecule"], score: $0["score"],
-                             uncertainty: $0["uncertainty"], reason: $0["reason"])
+                let molecule: Int = try $0.decode(forColumn: "molecule")
+                guard (0..<count).contains(molecule) else {
+                    throw CampaignError("\(path): a pick names molecule \(molecule), which is not in the campaign; the file is damaged")
+                }
+                return CampaignPick(round: try $0.decode(forColumn: "round"), rank: try $0.decode(forColumn: "rank"), molecule: molecule,
+                                    score: try $0.decode(forColumn: "score"), uncertainty: try $0.decode(forColumn: "uncertainty"),
+                                    reason: try $0.decode(forColumn: "reason"))
             }
         }
     }
@@ -297,6 +386,33 @@ public final class CampaignStore {
     public static func faultPoint() {
         if ProcessInfo.processInfo.environment["WINNOW_FAULT"] == "kill-before-commit" { kill(getpid(), SIGKILL) }
     }
+}
+
+/// FNV-1a 64 over every stored pool row (molecule number, record, id, SMILES, pool flag, graph
+/// bytes), each field length-prefixed so no two different pools hash the same bytes.
+struct PoolChecksum {
+    private var hash = FNV1a64()
+
+    mutating func add(_ row: Row, graph: Data) throws {
+        var bytes: [UInt8] = []
+        func integer(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        func field(_ data: some Collection<UInt8>) {
+            integer(Int64(data.count))
+            bytes.append(contentsOf: data)
+        }
+        integer(try row.decode(Int64.self, forColumn: "molecule"))
+        integer(try row.decode(Int64?.self, forColumn: "record") ?? -1)
+        field(Array(try row.decode(String.self, forColumn: "id").utf8))
+        field(Array(try row.decode(String.self, forColumn: "smiles").utf8))
+        integer(try row.decode(Int64.self, forColumn: "in_pool"))
+        bytes.withUnsafeBytes { hash.update($0) }
+        integer(0)
+        bytes.removeAll(keepingCapacity: true)
+        field(graph)
+        bytes.withUnsafeBytes { hash.update($0) }
+    }
+
+    var hex: String { hash.hex }
 }
 
 func timestamp() -> String {

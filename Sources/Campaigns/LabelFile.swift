@@ -23,14 +23,16 @@ public struct LabelFile: Sendable {
 
     /// Reads `id` and label columns of a CSV/TSV file. Labels may be active/inactive (yes/no,
     /// true/false, 1/0) or numbers; with `taskKind` classification only the binary forms are allowed.
+    /// `idOption` is the command-line option that names the id column, for the hint when it is missing
+    /// (`campaign record` has `--id-column`, `campaign init` `--labels-id-column`).
     public static func read(path: String, idColumn: String = "id", labelColumn: String? = nil, smilesColumn: String? = nil,
-                            taskKind: TaskKind? = nil) throws -> LabelFile {
+                            taskKind: TaskKind? = nil, idOption: String = "--id-column") throws -> LabelFile {
         let table: CSVTable
         do { table = try CSVTable.read(path: path) } catch {
             throw CampaignError("\(path): cannot read the results file (\(error))")
         }
         guard let idIndex = table.header.firstIndex(where: { $0.lowercased() == idColumn.lowercased() }) else {
-            throw CampaignError("\(path): no '\(idColumn)' column (columns: \(table.header.joined(separator: ", ")); choose one with --id-column)")
+            throw CampaignError("\(path): no '\(idColumn)' column (columns: \(table.header.joined(separator: ", ")); choose one with \(idOption))")
         }
         let labelIndex: Int
         if let labelColumn {
@@ -53,9 +55,19 @@ public struct LabelFile: Sendable {
             func field(_ i: Int) -> String { i < fields.count ? fields[i].trimmingCharacters(in: .whitespaces) : "" }
             let id = field(idIndex), cell = field(labelIndex)
             if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            // `R2,1,000` is three fields under a two-column header: a number with a thousands
+            // separator, or a comma inside an unquoted value. Taking the first would record 1.
+            if fields.count > table.header.count, fields[table.header.count...].contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                file.problems.append("\(path) row \(row): \(fields.count) fields, but the header has \(table.header.count) (a comma inside a value? quote the value, and write numbers without thousands separators)")
+                continue
+            }
             guard !id.isEmpty else { file.problems.append("\(path) row \(row): empty id"); continue }
             guard let value = labelValue(cell) else {
                 file.problems.append("\(path) row \(row): id \(id): value '\(cell)' is neither a number nor active/inactive")
+                continue
+            }
+            if let issue = Dataset.labelProblem(value) {
+                file.problems.append("\(path) row \(row): id \(id): value '\(cell)' \(issue)")
                 continue
             }
             if value != 0 && value != 1 {

@@ -21,6 +21,39 @@ public struct ModelHeader: Codable, Sendable, Equatable {
     public var knownActives: [KnownActive] = []
 }
 
+extension ModelHeader {
+    /// Checks every number the loader uses before it allocates or indexes with it: counts and sizes
+    /// positive and bounded, rates finite, and the networks the header describes no bigger than the
+    /// weights the file actually holds (so a forged header cannot ask for terabytes).
+    func validate(source: String, storedValues: Int) throws(ModelFileError) {
+        func fail(_ reason: String) -> ModelFileError { .malformed(source: source, reason: reason) }
+        guard (1...1024).contains(members) else { throw fail("members is \(members), expected 1 to 1024") }
+        guard (1...10_000).contains(tasks.count) else { throw fail("the model lists \(tasks.count) tasks, expected 1 to 10000") }
+        guard (0...8).contains(options.fingerprint.radius) else { throw fail("fingerprint radius \(options.fingerprint.radius), expected 0 to 8") }
+        guard (8...(1 << 20)).contains(options.fingerprint.size) else {
+            throw fail("fingerprint size \(options.fingerprint.size), expected 8 to 1048576 bits")
+        }
+        guard options.hidden >= 1, options.headHidden.count <= 64, options.headHidden.allSatisfy({ $0 >= 1 }) else {
+            throw fail("layer sizes \(options.hidden) / \(options.headHidden) are not all positive")
+        }
+        guard options.kind != .dmpnn || (1...100).contains(options.depth) else { throw fail("depth \(options.depth), expected 1 to 100") }
+        guard options.dropout.isFinite, options.dropout >= 0, options.dropout < 1 else { throw fail("dropout \(options.dropout), expected 0 to 1") }
+        if let trees = options.forestTrees, trees < 1 { throw fail("forest of \(trees) trees") }
+        // The dense layers alone need this many weights per member (a lower bound of the real count).
+        let widths = (options.kind == .mlp ? [options.fingerprint.size] : [options.hidden]) + [options.hidden] + options.headHidden + [tasks.count]
+        var needed = 0
+        for (a, b) in zip(widths, widths.dropFirst()) {
+            let (product, overflow) = a.multipliedReportingOverflow(by: b)
+            guard !overflow, product <= storedValues else { throw fail("layers of \(a) × \(b) weights, but the file holds \(storedValues) values") }
+            needed += product
+        }
+        let (total, overflow) = needed.multipliedReportingOverflow(by: members)
+        guard !overflow, total <= storedValues else {
+            throw fail("\(members) members of at least \(needed) weights each, but the file holds \(storedValues) values")
+        }
+    }
+}
+
 public struct KnownActive: Codable, Sendable, Equatable {
     public var id: String
     public var smiles: String
@@ -106,8 +139,8 @@ public final class TrainedModel {
 
     public static func train(_ data: Dataset, train: [Int], validation: [Int], options: TrainingOptions,
                              dataInfo: TrainingDataInfo, features: Featurised? = nil,
-                             report: (EpochReport) -> Void) -> TrainedModel {
-        let networks = Trainer.train(data, train: train, validation: validation, options: options, features: features, report: report)
+                             report: (EpochReport) -> Void) throws(TrainingError) -> TrainedModel {
+        let networks = try Trainer.train(data, train: train, validation: validation, options: options, features: features, report: report)
         let forests = options.forestTrees.map { trainForests(data, rows: train, trees: $0, seed: options.seed) } ?? []
         var header = ModelHeader(kind: options.kind, taskKind: data.taskKind, tasks: data.taskNames, members: networks.count,
                                  options: options, trainingData: dataInfo, metrics: [:])
@@ -198,8 +231,14 @@ public final class TrainedModel {
         return try ModelArchive(header: header, tensors: tensors)
     }
 
+    /// Writes the model file; refuses (and writes nothing) when a weight is NaN or infinite, so a
+    /// diverged model can never be loaded and score `nan`.
     public func write(to url: URL) throws {
-        try archive().write(to: url)
+        let archive = try archive()
+        if let bad = archive.tensors.first(where: { !$0.values.allSatisfy(\.isFinite) }) {
+            throw ModelFileError.unwritable(source: url.path, reason: "the weights \(bad.name) hold NaN or infinite values (training diverged)")
+        }
+        try archive.write(to: url)
     }
 
     public static func read(from url: URL) throws -> TrainedModel {
@@ -218,7 +257,17 @@ public final class TrainedModel {
             throw ModelFileError.malformed(source: source, reason: "trained with feature versions Morgan \(header.morganInvariantVersion) / graph \(header.graphFeatureVersion); this Winnow computes \(MorganSettings.invariantVersion) / \(GraphFeatures.version): retrain the model")
         }
         var byName: [String: ModelTensor] = [:]
-        for t in archive.tensors { byName[t.name] = t }
+        var storedValues = 0
+        for t in archive.tensors {
+            byName[t.name] = t
+            storedValues += t.values.count
+            // A checksum proves the bytes are as written, not that the writer was sane: a NaN or an
+            // infinity here would surface as a `nan` or `inf` score for every molecule.
+            guard t.values.allSatisfy(\.isFinite) else {
+                throw ModelFileError.malformed(source: source, reason: "\(t.name) holds NaN or infinite values")
+            }
+        }
+        try header.validate(source: source, storedValues: storedValues)
         var networks: [Network] = []
         for m in 0..<header.members {
             let network = Network.make(header.options, tasks: header.tasks.count, seed: 0)

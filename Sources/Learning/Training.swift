@@ -22,6 +22,18 @@ public struct Dataset: Sendable {
 
     public var count: Int { graphs.count }
 
+    /// The largest label magnitude training accepts. Labels are trained as 32-bit floats and squared
+    /// in the regression loss: ±1e12 keeps every square (1e24) and batch sum far inside Float's range
+    /// (3.4e38), and is far beyond any measured quantity (pIC50, logP, docking scores, nM).
+    public static let labelLimit: Double = 1e12
+
+    /// Why a label value cannot be trained on, or nil when it can (finite, within ±`labelLimit`).
+    public static func labelProblem(_ value: Double) -> String? {
+        guard value.isFinite else { return "is not a finite number" }
+        guard abs(value) <= labelLimit else { return "is outside ±1e12, the range Winnow trains on (32-bit floats)" }
+        return nil
+    }
+
     func targets(_ rows: [Int]) -> Targets {
         let t = taskNames.count
         var values = Matrix(rows: rows.count, cols: t), mask = Matrix(rows: rows.count, cols: t)
@@ -135,6 +147,20 @@ public struct Featurised: Sendable {
     }
 }
 
+/// Why training stopped without a model.
+public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The loss became NaN or infinite: the weights can no longer be trusted, so no model is kept.
+    case nonFiniteLoss(member: Int, epoch: Int, loss: Float)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let member, let epoch, let loss):
+            return "training diverged: the loss became \(loss) in epoch \(epoch) of member \(member + 1), so no model was written "
+                + "(labels on very different scales, or extreme values, are the usual cause: rescale them, e.g. to log units)"
+        }
+    }
+}
+
 /// Per-epoch report for the progress line.
 public struct EpochReport: Sendable {
     public var member: Int
@@ -198,10 +224,10 @@ public enum Trainer {
     }
 
     /// Trains `options.members` networks (seeds seed, seed+1, …) and keeps each member's best epoch
-    /// on the validation rows.
+    /// on the validation rows. Throws as soon as an epoch's loss is not finite.
     public static func train(_ data: Dataset, train trainRows: [Int], validation validationRows: [Int],
                              options: TrainingOptions, features precomputed: Featurised? = nil,
-                             report: (EpochReport) -> Void) -> [Network] {
+                             report: (EpochReport) -> Void) throws(TrainingError) -> [Network] {
         let features = precomputed ?? Featurised(data.graphs, options: options)
         let width = options.fingerprint.size
         let tasks = data.taskNames.count
@@ -287,9 +313,13 @@ public enum Trainer {
                     let predictions = predict(network, features, rows: validationRows, width: width, kind: data.taskKind)
                     metric = selectionMetric(predictions, data, rows: validationRows)
                 }
-                report(EpochReport(member: member, epoch: epoch, loss: lossSum / Float(max(batches, 1)), validationMetric: metric,
+                let loss = lossSum / Float(max(batches, 1))
+                report(EpochReport(member: member, epoch: epoch, loss: loss, validationMetric: metric,
                                    metricName: data.taskKind == .classification ? "roc-auc" : "rmse",
                                    seconds: Date().timeIntervalSince(started)))
+                // A NaN or infinite loss poisons every weight through the next update; an earlier
+                // "best" epoch cannot be trusted either (its validation metric saw the same scale).
+                guard loss.isFinite else { throw .nonFiniteLoss(member: member, epoch: epoch, loss: loss) }
                 let score = metric ?? Double(epoch)  // without validation rows the last epoch wins
                 if best == nil || score > best!.metric {
                     best = (score, network.parameters.map { $0.value })

@@ -24,7 +24,7 @@ struct SimulateCommand: ParsableCommand {
         Round 0 labels a random --initial fraction; each later round retrains an ensemble on everything
         labelled so far, scores the rest and labels the --batch fraction the acquisition function picks.
         Recall = actives found / all actives (for continuous labels: the best 1% found).
-        Example: winnow campaign simulate --data hiv.csv --label-column HIV_active --acquisition greedy --repeats 3
+        Example: winnow campaign simulate --data targets/bace1/bace.csv --label-column Class --acquisition greedy --repeats 3
         """
     )
 
@@ -57,6 +57,10 @@ struct SimulateCommand: ParsableCommand {
         }
         guard initial > 0, initial < 1, batch > 0, batch < 1 else { throw ValidationError("--initial and --batch are fractions between 0 and 1") }
         guard rounds >= 1, repeats >= 1, members >= 1, epochs >= 1 else { throw ValidationError("--rounds, --repeats, --members and --epochs must be at least 1") }
+        guard beta.isFinite, beta >= 0 else { throw ValidationError("--beta must be a number ≥ 0 (got \(beta))") }
+        guard (1...LearnerSettings.maximumTrees).contains(trees), members <= LearnerSettings.maximumMembers else {
+            throw ValidationError("--trees takes 1 to \(LearnerSettings.maximumTrees), --members 1 to \(LearnerSettings.maximumMembers)")
+        }
     }
 
     func run() throws {
@@ -65,13 +69,7 @@ struct SimulateCommand: ParsableCommand {
         let threadCount = threads ?? defaultThreadCount()
         Trainer.parallel = threadCount > 1
         BLAS.useSingleThread()
-        let labelled: LabelledData
-        do {
-            labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: [labelColumn], idColumn: nil)
-        } catch let error as InputError {
-            printToStandardError("winnow campaign simulate: error: \(error.message)")
-            throw ExitCode(2)
-        }
+        let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: [labelColumn], idColumn: nil)
         try labelled.reportRejections(to: nil, command: "campaign simulate")
         let dataset = labelled.dataset
         let n = dataset.count
@@ -116,7 +114,7 @@ struct SimulateCommand: ParsableCommand {
                     let zeros = [Float](repeating: 0, count: pool.count)
                     scores = RoundScores(scores: zeros, uncertainties: zeros, modelHash: "", coldStart: nil)
                 } else {
-                    scores = learner.score(labelled: train.map { ($0, values[$0]) }, candidates: pool, seed: roundSeed)
+                    scores = try learner.score(labelled: train.map { ($0, values[$0]) }, candidates: pool, seed: roundSeed)
                 }
                 let picks = BatchSelector.pick(count: batchCount, scores: scores, acquisition: choice, beta: beta, minimize: minimize,
                                                diverse: diverse, candidates: pool, bits: learner.bits, seed: roundSeed)

@@ -5,25 +5,16 @@ import Learning
 import LibraryIO
 import Screening
 
-/// Runs a campaign command body and turns campaign and input errors into one clear line and exit 1.
-func campaignRun(_ command: String, _ body: () throws -> Void) throws {
-    do { try body() } catch let error as CampaignError {
-        printToStandardError("winnow campaign \(command): error: \(error.message)")
-        throw ExitCode(1)
-    } catch let error as InputError {
-        printToStandardError("winnow campaign \(command): error: \(error.message)")
-        throw ExitCode(1)
-    }
-}
-
 struct CampaignInitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Start a campaign file: the pool (parsed once and stored), optional initial labels and the model settings.",
         discussion: """
         Example: winnow campaign init --campaign bace.sqlite --pool libraries/moses_sample_10k.smi \\
-                   --labels targets/bace1/bace.csv --id-column mol_id --label-column Class --smiles-column mol
-        Labels whose id is not in the pool are added as known molecules (never picked) when the row has SMILES.
+                   --labels targets/bace1/bace.csv --labels-id-column smiles --label-column Class
+        Labels whose id is not in the pool are added as known molecules (never picked) when the row has SMILES:
+        here the BACE-1 measurements (which have no id column, so their SMILES serve as ids) teach the
+        first model which MOSES molecules to pick.
         """
     )
 
@@ -46,37 +37,39 @@ struct CampaignInitCommand: ParsableCommand {
     func validate() throws {
         try validateThreads(threads)
         if let task, TaskKind(rawValue: task) == nil { throw ValidationError("--task must be classification or regression") }
-        guard members >= 1, epochs >= 1, trees >= 1 else { throw ValidationError("--members, --epochs and --trees must be at least 1") }
+        guard (1...LearnerSettings.maximumMembers).contains(members), (1...LearnerSettings.maximumEpochs).contains(epochs),
+              (1...LearnerSettings.maximumTrees).contains(trees) else {
+            throw ValidationError("--members takes 1 to \(LearnerSettings.maximumMembers), --epochs 1 to \(LearnerSettings.maximumEpochs), --trees 1 to \(LearnerSettings.maximumTrees)")
+        }
     }
 
     func run() throws {
         try checkFiles("campaign init", outputs: [campaign], inputs: [pool, labels])
-        try campaignRun("init") {
-            var settings = CampaignSettings()
-            settings.learner.kind = model
-            settings.learner.members = members
-            settings.learner.epochs = epochs
-            settings.learner.trees = trees
-            settings.seed = seed
-            settings.minimize = minimize
-            var labelFile: LabelFile? = nil
-            if let labels {
-                labelFile = try LabelFile.read(path: labels, idColumn: labelsIdColumn, labelColumn: labelColumn,
-                                               smilesColumn: labelsSmilesColumn, taskKind: task.flatMap(TaskKind.init(rawValue:)))
-            }
-            settings.taskKind = task.flatMap(TaskKind.init(rawValue:)) ?? (labelFile.map { $0.allBinary ? .classification : .regression } ?? .classification)
-            let started = Date()
-            let summary = try Campaign.initialize(path: campaign, pool: pool, format: input.libraryFormat, smilesColumn: input.smilesColumn,
-                                                  idColumn: input.idColumn, labels: labelFile, settings: settings,
-                                                  threads: threads ?? defaultThreadCount(), progress: true)
-            print("campaign \(campaign): pool \(summary.pool) molecules from \(pool) (\(summary.read) records, \(summary.rejected) rejected: `winnow campaign status` lists them)")
-            if labelFile != nil {
-                let kind = settings.taskKind == .classification ? ", \(summary.actives) active" : ""
-                print("initial labels: \(summary.labelled)\(kind); \(summary.external) labelled molecules from outside the pool")
-            }
-            let learner = model == .rf ? "random forest, \(trees) trees" : "\(model.rawValue) × \(members)"
-            print("model: \(learner), \(settings.taskKind.rawValue)\(minimize ? " (lower is better)" : ""); \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        var settings = CampaignSettings()
+        settings.learner.kind = model
+        settings.learner.members = members
+        settings.learner.epochs = epochs
+        settings.learner.trees = trees
+        settings.seed = seed
+        settings.minimize = minimize
+        var labelFile: LabelFile? = nil
+        if let labels {
+            labelFile = try LabelFile.read(path: labels, idColumn: labelsIdColumn, labelColumn: labelColumn,
+                                           smilesColumn: labelsSmilesColumn, taskKind: task.flatMap(TaskKind.init(rawValue:)),
+                                           idOption: "--labels-id-column")
         }
+        settings.taskKind = task.flatMap(TaskKind.init(rawValue:)) ?? (labelFile.map { $0.allBinary ? .classification : .regression } ?? .classification)
+        let started = Date()
+        let summary = try Campaign.initialize(path: campaign, pool: pool, format: input.libraryFormat, smilesColumn: input.smilesColumn,
+                                              idColumn: input.idColumn, labels: labelFile, settings: settings,
+                                              threads: threads ?? defaultThreadCount(), progress: true)
+        print("campaign \(campaign): pool \(summary.pool) molecules from \(pool) (\(summary.read) records, \(summary.rejected) rejected: `winnow campaign status` lists them)")
+        if labelFile != nil {
+            let kind = settings.taskKind == .classification ? ", \(summary.actives) active" : ""
+            print("initial labels: \(summary.labelled)\(kind); \(summary.external) labelled molecules from outside the pool")
+        }
+        let learner = model == .rf ? "random forest, \(trees) trees" : "\(model.rawValue) × \(members)"
+        print("model: \(learner), \(settings.taskKind.rawValue)\(minimize ? " (lower is better)" : ""); \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
     }
 }
 
@@ -107,34 +100,33 @@ struct CampaignSelectCommand: ParsableCommand {
             throw ValidationError("--acquisition must be one of \(Acquisition.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard beta.isFinite, beta >= 0 else { throw ValidationError("--beta must be a number ≥ 0 (got \(beta))") }
         if let diverse, !(diverse > 0 && diverse <= 1) { throw ValidationError("--diverse is a Tanimoto similarity between 0 and 1") }
     }
 
     func run() throws {
         try checkFiles("campaign select", outputs: [output, campaign], inputs: [exclude])
-        try campaignRun("select") {
-            Trainer.parallel = (threads ?? defaultThreadCount()) > 1
-            BLAS.useSingleThread()
-            let started = Date()
-            let store = try CampaignStore.open(path: campaign)
-            var options = Campaign.SelectOptions()
-            options.batch = batch
-            options.acquisition = Acquisition(rawValue: acquisition)!
-            options.beta = beta
-            options.diverse = diverse
-            options.includePending = includePending
-            options.threads = threads ?? defaultThreadCount()
-            if let exclude { options.exclude = try readIdList(exclude) }
-            let selection = try Campaign.select(store: store, options: options, output: output)
-            for id in selection.unknownExcluded.prefix(5) { printToStandardError("winnow campaign select: note: excluded id \(id) is not in the campaign") }
-            if let cold = selection.coldStart { printToStandardError("winnow campaign select: \(cold): this batch is random") }
-            let m = selection.metrics
-            var line = "round \(selection.round): picked \(selection.picks.count) of \(selection.candidates) candidates with \(selection.coldStart == nil ? acquisition : "random"); trained on \(selection.labelled) labels"
-            if let auc = m["validation_roc_auc"] { line += String(format: ", held-out ROC-AUC %.3f", auc) }
-            if let rmse = m["validation_rmse"] { line += String(format: ", held-out RMSE %.3f", rmse) }
-            print(line)
-            print("picks: \(output) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s); record the results with `winnow campaign record --campaign \(campaign) RESULTS.csv`")
-        }
+        Trainer.parallel = (threads ?? defaultThreadCount()) > 1
+        BLAS.useSingleThread()
+        let started = Date()
+        let store = try CampaignStore.open(path: campaign)
+        var options = Campaign.SelectOptions()
+        options.batch = batch
+        options.acquisition = Acquisition(rawValue: acquisition)!
+        options.beta = beta
+        options.diverse = diverse
+        options.includePending = includePending
+        options.threads = threads ?? defaultThreadCount()
+        if let exclude { options.exclude = try readIdList(exclude) }
+        let selection = try Campaign.select(store: store, options: options, output: output)
+        for id in selection.unknownExcluded.prefix(5) { printToStandardError("winnow campaign select: note: excluded id \(id) is not in the campaign") }
+        if let cold = selection.coldStart { printToStandardError("winnow campaign select: \(cold): this batch is random") }
+        let m = selection.metrics
+        var line = "round \(selection.round): picked \(selection.picks.count) of \(selection.candidates) candidates with \(selection.coldStart == nil ? acquisition : "random"); trained on \(selection.labelled) labels"
+        if let auc = m["validation_roc_auc"] { line += String(format: ", held-out ROC-AUC %.3f", auc) }
+        if let rmse = m["validation_rmse"] { line += String(format: ", held-out RMSE %.3f", rmse) }
+        print(line)
+        print("picks: \(output) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s); record the results with `winnow campaign record --campaign \(campaign) RESULTS.csv`")
     }
 }
 
@@ -171,16 +163,14 @@ struct CampaignRecordCommand: ParsableCommand {
 
     func run() throws {
         try checkFiles("campaign record", outputs: [campaign], inputs: [results])
-        try campaignRun("record") {
-            let store = try CampaignStore.open(path: campaign)
-            let summary = try Campaign.record(store: store, results: results, idColumn: idColumn, labelColumn: labelColumn)
-            let settings = try store.settings()
-            var line = "recorded \(summary.recorded) results from \(results)"
-            if settings.taskKind == .classification { line += " (\(summary.actives) active)" }
-            if !summary.rounds.isEmpty { line += " for round\(summary.rounds.count > 1 ? "s" : "") \(summary.rounds.sorted().map(String.init).joined(separator: ", "))" }
-            if summary.alreadyRecorded > 0 { line += "; \(summary.alreadyRecorded) were already recorded with the same value" }
-            print(line)
-        }
+        let store = try CampaignStore.open(path: campaign)
+        let summary = try Campaign.record(store: store, results: results, idColumn: idColumn, labelColumn: labelColumn)
+        let settings = try store.settings()
+        var line = "recorded \(summary.recorded) results from \(results)"
+        if settings.taskKind == .classification { line += " (\(summary.actives) active)" }
+        if !summary.rounds.isEmpty { line += " for round\(summary.rounds.count > 1 ? "s" : "") \(summary.rounds.sorted().map(String.init).joined(separator: ", "))" }
+        if summary.alreadyRecorded > 0 { line += "; \(summary.alreadyRecorded) were already recorded with the same value" }
+        print(line)
     }
 }
 
@@ -197,57 +187,55 @@ struct CampaignStatusCommand: ParsableCommand {
 
     func run() throws {
         try checkFiles("campaign status", outputs: [report, errors], inputs: [campaign])
-        try campaignRun("status") {
-            let store = try CampaignStore.open(path: campaign)
-            let status = try Campaign.status(store: store)
-            let classification = status.taskKind == .classification
-            print("campaign \(campaign): pool \(status.poolSize) molecules (\(status.rejected) library records rejected), \(status.taskKind.rawValue) labels")
-            let header = classification
-                ? ["round", "acquisition", "picked", "tested", "hits", "hit_rate", "labelled", "actives", "heldout_roc_auc"]
-                : ["round", "acquisition", "picked", "tested", "best_in_round", "labelled", "best", "heldout_rmse"]
-            var rows: [[String]] = []
-            for r in status.rounds {
-                let metrics = (try? JSONSerialization.jsonObject(with: Data(r.metrics.utf8))) as? [String: Double] ?? [:]
-                func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
-                if classification {
-                    rows.append([String(r.round), r.acquisition, String(r.picked), String(r.tested), String(r.pickedActives),
-                                 r.tested > 0 ? f(Double(r.pickedActives) / Double(r.tested)) : "-", String(r.labelled), String(r.actives),
-                                 f(metrics["validation_roc_auc"])])
-                } else {
-                    rows.append([String(r.round), r.acquisition, String(r.picked), String(r.tested), f(r.bestPicked), String(r.labelled),
-                                 f(r.best), f(metrics["validation_rmse"])])
-                }
+        let store = try CampaignStore.open(path: campaign)
+        let status = try Campaign.status(store: store)
+        let classification = status.taskKind == .classification
+        print("campaign \(campaign): pool \(status.poolSize) molecules (\(status.rejected) library records rejected), \(status.taskKind.rawValue) labels")
+        let header = classification
+            ? ["round", "acquisition", "picked", "tested", "hits", "hit_rate", "labelled", "actives", "heldout_roc_auc"]
+            : ["round", "acquisition", "picked", "tested", "best_in_round", "labelled", "best", "heldout_rmse"]
+        var rows: [[String]] = []
+        for r in status.rounds {
+            let metrics = (try? JSONSerialization.jsonObject(with: Data(r.metrics.utf8))) as? [String: Double] ?? [:]
+            func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
+            if classification {
+                rows.append([String(r.round), r.acquisition, String(r.picked), String(r.tested), String(r.pickedActives),
+                             r.tested > 0 ? f(Double(r.pickedActives) / Double(r.tested)) : "-", String(r.labelled), String(r.actives),
+                             f(metrics["validation_roc_auc"])])
+            } else {
+                rows.append([String(r.round), r.acquisition, String(r.picked), String(r.tested), f(r.bestPicked), String(r.labelled),
+                             f(r.best), f(metrics["validation_rmse"])])
             }
-            let widths = header.indices.map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
-            func line(_ cells: [String]) -> String {
-                cells.enumerated().map { c, cell in c == 1 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                                                     : String(repeating: " ", count: widths[c] - cell.count) + cell }.joined(separator: "  ")
+        }
+        let widths = header.indices.map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { c, cell in c == 1 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                                                 : String(repeating: " ", count: widths[c] - cell.count) + cell }.joined(separator: "  ")
+        }
+        print(line(header))
+        for row in rows { print(line(row)) }
+        if let rate = status.baseRate { print(String(format: "random picks would hit about %.1f%% (active rate of the initial labels)", 100 * rate)) }
+        if let errors {
+            let out = try OutputFile(path: errors)
+            try out.write("record\tid\tinput\treason\n")
+            for r in try store.rejected() {
+                var line = Array("\(r.record)\t".utf8)
+                appendEscapedField(r.id.utf8, to: &line)
+                line.append(9)
+                appendEscapedField(r.input.utf8, to: &line)
+                line.append(9)
+                appendEscapedField(r.reason.utf8, to: &line, limit: 400)
+                line.append(10)
+                try out.write(line)
             }
-            print(line(header))
-            for row in rows { print(line(row)) }
-            if let rate = status.baseRate { print(String(format: "random picks would hit about %.1f%% (active rate of the initial labels)", 100 * rate)) }
-            if let errors {
-                let out = try OutputFile(path: errors)
-                try out.write("record\tid\tinput\treason\n")
-                for r in try store.rejected() {
-                    var line = Array("\(r.record)\t".utf8)
-                    appendEscapedField(r.id.utf8, to: &line)
-                    line.append(9)
-                    appendEscapedField(r.input.utf8, to: &line)
-                    line.append(9)
-                    appendEscapedField(r.reason.utf8, to: &line, limit: 400)
-                    line.append(10)
-                    try out.write(line)
-                }
-                try out.close()
+            try out.close()
+        }
+        if let report {
+            let html = statusPage(status, campaign: campaign, header: header, rows: rows)
+            do { try html.write(toFile: report, atomically: true, encoding: .utf8) } catch {
+                throw CampaignError("\(report): cannot write the report (\(error.localizedDescription))")
             }
-            if let report {
-                let html = statusPage(status, campaign: campaign, header: header, rows: rows)
-                do { try OutputFile.write(html, to: report) } catch {
-                    throw CampaignError("\(report): cannot write the report (\(error.localizedDescription))")
-                }
-                print("report: \(report)")
-            }
+            print("report: \(report)")
         }
     }
 

@@ -7,7 +7,8 @@ import Screening
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Score labelled molecules with a model and print the metrics as JSON."
+        abstract: "Score labelled molecules with a model and print the metrics as JSON.",
+        discussion: "Example: winnow evaluate --model targets/bace1/model.winnow --data targets/bace1/bace.csv --part test"
     )
 
     @Option(help: "Model file.") var model: String
@@ -27,24 +28,13 @@ struct EvaluateCommand: ParsableCommand {
         // One BLAS thread: a multi-threaded GEMM splits rows differently and would change the last digits.
         _ = threads
         BLAS.useSingleThread()
-        let trained: TrainedModel
-        do { trained = try TrainedModel.read(from: URL(fileURLWithPath: model)) } catch {
-            printToStandardError("winnow evaluate: error: \(error)")
-            throw ExitCode(2)
-        }
+        let trained = try TrainedModel.read(from: URL(fileURLWithPath: model))
         let columns = labelColumn.isEmpty ? trained.header.tasks : labelColumn
         guard columns.count == trained.header.tasks.count else {
-            printToStandardError("winnow evaluate: error: the model has \(trained.header.tasks.count) tasks, \(columns.count) label columns given")
-            throw ExitCode(2)
+            throw CommandFailure("the model has \(trained.header.tasks.count) tasks, \(columns.count) label columns given", status: ExitStatus.badUsage)
         }
-        let labelled: LabelledData
-        do {
-            labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: columns, idColumn: nil,
+        let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: columns, idColumn: nil,
                                              taskKind: trained.header.taskKind)
-        } catch let error as InputError {
-            printToStandardError("winnow evaluate: error: \(error.message)")
-            throw ExitCode(2)
-        }
         try labelled.reportRejections(to: errors, command: "evaluate")
         var rows = Array(0..<labelled.dataset.count)
         if let part {

@@ -63,14 +63,9 @@ struct FingerprintCommand: ParsableCommand {
         job.counts = counts
         job.threads = threads ?? defaultThreadCount()
         job.showProgress = !quiet
-        do {
-            let summary = try job.run()
-            printToStandardError(String(
-                format: "winnow fingerprint: read %d, written %d, rejected %d in %.2f s (%.0f molecules/s)",
-                summary.read, summary.written, summary.rejected, summary.seconds, summary.rate))
-        } catch let error as InputError {
-            printToStandardError("winnow fingerprint: error: \(error.message)")
-            throw ExitCode(2)
-        }
+        let summary = try job.run()
+        printToStandardError(String(
+            format: "winnow fingerprint: read %d, written %d, rejected %d in %.2f s (%.0f molecules/s)",
+            summary.read, summary.written, summary.rejected, summary.seconds, summary.rate))
     }
 }

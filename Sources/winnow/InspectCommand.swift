@@ -5,7 +5,8 @@ import Fingerprints
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show how Winnow perceives one SMILES: atoms, bonds, rings, aromaticity, Morgan bits."
+        abstract: "Show how Winnow perceives one SMILES: atoms, bonds, rings, aromaticity, Morgan bits.",
+        discussion: "Example: winnow inspect 'CC(=O)Nc1ccc(O)cc1'"
     )
 
     @Argument(help: "A SMILES string.")
@@ -18,7 +19,7 @@ struct InspectCommand: ParsableCommand {
             graph = try parser.parse(smiles: smiles)
         } catch {
             print("rejected (\(error.kind.rawValue)): \(error.message)")
-            throw ExitCode(1)
+            throw ExitCode(ExitStatus.fileProblem)
         }
         print("atoms:")
         for i in 0..<graph.atomCount {

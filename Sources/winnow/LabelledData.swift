@@ -36,6 +36,10 @@ struct LabelledData {
                     problem = "label '\(cell)' in column \(labelColumns[k]) is not a number or active/inactive"
                     break
                 }
+                if let issue = Dataset.labelProblem(value) {
+                    problem = "label '\(cell)' in column \(labelColumns[k]) \(issue)"
+                    break
+                }
                 if value != 0 && value != 1 { allBinary = false }
                 values.append(value)
             }

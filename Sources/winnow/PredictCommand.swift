@@ -9,7 +9,11 @@ struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Score every molecule of a library with a model: id, smiles, score, uncertainty.",
-        discussion: "Rejected records go to --errors as record<TAB>id<TAB>input<TAB>reason; output order is input order."
+        discussion: """
+        Rejected records go to --errors as record<TAB>id<TAB>input<TAB>reason; output order is input order.
+
+        Example: winnow predict --model targets/bace1/model.winnow libraries/moses_sample_10k.smi -o scores.csv
+        """
     )
 
     @Option(help: "Model file.") var model: String
@@ -24,21 +28,12 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         try checkFiles("predict", outputs: [output ?? "-", errors], inputs: [model, input])
-        let trained: TrainedModel
-        do { trained = try TrainedModel.read(from: URL(fileURLWithPath: model)) } catch {
-            printToStandardError("winnow predict: error: \(error)")
-            throw ExitCode(2)
-        }
+        let trained = try TrainedModel.read(from: URL(fileURLWithPath: model))
         BLAS.useSingleThread()
-        do {
-            let summary = try Self.score(trained, input: input, inputOptions: inputOptions, output: output, errorsPath: errors,
-                                         threads: threads ?? defaultThreadCount(), progress: !quiet)
-            printToStandardError(String(format: "winnow predict: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s)",
-                                        summary.read, summary.written, summary.rejected, summary.seconds, summary.rate))
-        } catch let error as InputError {
-            printToStandardError("winnow predict: error: \(error.message)")
-            throw ExitCode(2)
-        }
+        let summary = try Self.score(trained, input: input, inputOptions: inputOptions, output: output, errorsPath: errors,
+                                     threads: threads ?? defaultThreadCount(), progress: !quiet)
+        printToStandardError(String(format: "winnow predict: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s)",
+                                    summary.read, summary.written, summary.rejected, summary.seconds, summary.rate))
     }
 
     /// Streams the library in batches through one model copy per worker and writes rows in input order.

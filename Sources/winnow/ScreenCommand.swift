@@ -58,19 +58,14 @@ struct ScreenCommand: ParsableCommand {
         job.resume = resume
         job.shard = shard.flatMap(ShardSpec.init)
         job.showProgress = !quiet
-        do {
-            let (summary, hits, trained, histogram) = try job.run()
-            if let sdf { try HitReport.writeSDF(hits, to: sdf) }
-            if let report {
-                try HitReport.writeHTML(hits, model: trained, run: .init(modelPath: model, libraryPath: library, summary: summary,
-                                                                         histogram: histogram, shard: shard), to: report)
-            }
-            printToStandardError(String(format: "winnow screen: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s); %d hits in %@",
-                                        summary.read, summary.scored, summary.rejected, summary.seconds, summary.rate, hits.count, output))
-        } catch let error as InputError {
-            printToStandardError("winnow screen: error: \(error.message)")
-            throw ExitCode(2)
+        let (summary, hits, trained, histogram) = try job.run()
+        if let sdf { try HitReport.writeSDF(hits, to: sdf) }
+        if let report {
+            try HitReport.writeHTML(hits, model: trained, run: .init(modelPath: model, libraryPath: library, summary: summary,
+                                                                     histogram: histogram, shard: shard), to: report)
         }
+        printToStandardError(String(format: "winnow screen: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s); %d hits in %@",
+                                    summary.read, summary.scored, summary.rejected, summary.seconds, summary.rate, hits.count, output))
     }
 }
 
@@ -87,15 +82,10 @@ struct MergeCommand: ParsableCommand {
 
     func run() throws {
         try checkFiles("merge", outputs: [output], inputs: inputs)
-        do {
-            let merged = HitList.merge(try inputs.map { try HitList.read($0) }, top: top)
-            var text = HitList.header + "\n"
-            for hit in merged { text += HitList.line(hit) + "\n" }
-            try OutputFile.write(text, to: output)
-            printToStandardError("winnow merge: \(merged.count) hits from \(inputs.count) lists in \(output)")
-        } catch let error as InputError {
-            printToStandardError("winnow merge: error: \(error.message)")
-            throw ExitCode(2)
-        }
+        let merged = HitList.merge(try inputs.map { try HitList.read($0) }, top: top)
+        var text = HitList.header + "\n"
+        for hit in merged { text += HitList.line(hit) + "\n" }
+        try OutputFile.write(text, to: output)
+        printToStandardError("winnow merge: \(merged.count) hits from \(inputs.count) lists in \(output)")
     }
 }

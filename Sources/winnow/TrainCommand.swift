@@ -11,8 +11,10 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a fingerprint MLP or a D-MPNN (or an ensemble of them) on labelled molecules.",
         discussion: """
-        Example: winnow train --data targets/bace1/bace.csv --label-column Class --split scaffold \\
-                 --model dmpnn --members 5 -o targets/bace1/model.winnow
+        Example: winnow train --data targets/bace1/bace.csv --label-column Class --split-column split \\
+                 --model mlp --epochs 10 -o targets/bace1/model.winnow
+        (a quick model; scripts/demo trains with targets/bace1/config: five members, 30 epochs;
+        --model dmpnn trains a D-MPNN)
         """
     )
 
@@ -64,13 +66,7 @@ struct TrainCommand: ParsableCommand {
         Trainer.parallel = threadCount > 1
         BLAS.useSingleThread()
         let started = Date()
-        let labelled: LabelledData
-        do {
-            labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: labelColumn, idColumn: idColumn)
-        } catch let error as InputError {
-            printToStandardError("winnow train: error: \(error.message)")
-            throw ExitCode(2)
-        }
+        let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: labelColumn, idColumn: idColumn)
         try labelled.reportRejections(to: errors, command: "train")
         let dataset = labelled.dataset
         var parts: [SplitPart]
@@ -81,10 +77,7 @@ struct TrainCommand: ParsableCommand {
                 let fields = labelled.table.rows[row - 1]
                 return column < fields.count ? fields[column] : ""
             }
-            do { parts = try DataSplits.fromColumn(values) } catch {
-                printToStandardError("winnow train: error: \(data): \(error)")
-                throw ExitCode(2)
-            }
+            do { parts = try DataSplits.fromColumn(values) } catch { throw CommandFailure("\(data): \(error)") }
             splitDescription = "column \(splitColumn)"
         } else if split == "random" {
             parts = DataSplits.random(count: dataset.count, seed: seed)
@@ -96,10 +89,7 @@ struct TrainCommand: ParsableCommand {
         let trainRows = parts.indices.filter { parts[$0] == .train }
         let validationRows = parts.indices.filter { parts[$0] == .validation }
         let testRows = parts.indices.filter { parts[$0] == .test }
-        guard !trainRows.isEmpty else {
-            printToStandardError("winnow train: error: no training rows")
-            throw ExitCode(2)
-        }
+        guard !trainRows.isEmpty else { throw CommandFailure("\(data): no training rows") }
 
         var options = TrainingOptions()
         options.kind = ModelKind(rawValue: model)!
@@ -129,7 +119,7 @@ struct TrainCommand: ParsableCommand {
         let info = TrainingDataInfo(file: URL(fileURLWithPath: data).lastPathComponent, hash: labelled.fileHash, rows: dataset.count,
                                     split: splitDescription,
                                     counts: ["train": trainRows.count, "validation": validationRows.count, "test": testRows.count])
-        let trained = TrainedModel.train(dataset, train: trainRows, validation: validationRows, options: options, dataInfo: info) { r in
+        let trained = try TrainedModel.train(dataset, train: trainRows, validation: validationRows, options: options, dataInfo: info) { r in
             let metric = r.validationMetric.map { String(format: "%.4f", r.metricName == "rmse" ? -$0 : $0) } ?? "-"
             let loss = String(format: "%.4f", Double(r.loss)), seconds = String(format: "%.1f", r.seconds)
             printToStandardError("member \(r.member + 1) epoch \(r.epoch)  loss \(loss)  validation \(r.metricName) \(metric)  (\(seconds) s)")
@@ -145,12 +135,7 @@ struct TrainCommand: ParsableCommand {
         // run); the wall time goes to stdout and --metrics.
         trained.header.metrics = results
         results["training_seconds"] = Date().timeIntervalSince(started)
-        do {
-            try trained.write(to: URL(fileURLWithPath: output))
-        } catch {
-            printToStandardError("winnow train: error: \(error)")
-            throw ExitCode(2)
-        }
+        try trained.write(to: URL(fileURLWithPath: output))
         let text = jsonString(results)
         print(text, terminator: "")
         if let metrics { try OutputFile.write(text, to: metrics) }

@@ -46,7 +46,7 @@ import WinnowTestSupport
         options.headHidden = [64]
         options.dropout = 0.2
         options.epochs = 8
-        let model = TrainedModel.train(bace.data, train: bace.train, validation: bace.validation, options: options, dataInfo: Self.info) { _ in }
+        let model = try TrainedModel.train(bace.data, train: bace.train, validation: bace.validation, options: options, dataInfo: Self.info) { _ in }
         #expect(Self.testAUC(model, bace) >= 0.80)
     }
 
@@ -58,7 +58,7 @@ import WinnowTestSupport
         options.headHidden = [64]
         options.aggregation = .mean
         options.epochs = 10
-        let model = TrainedModel.train(bace.data, train: bace.train, validation: bace.validation, options: options, dataInfo: Self.info) { _ in }
+        let model = try TrainedModel.train(bace.data, train: bace.train, validation: bace.validation, options: options, dataInfo: Self.info) { _ in }
         #expect(Self.testAUC(model, bace) >= 0.70)
     }
 
@@ -91,7 +91,7 @@ import WinnowTestSupport
         options.headHidden = [8]
         options.epochs = 2
         options.members = 3
-        let model = TrainedModel.train(bace.data, train: Array(bace.train.prefix(300)), validation: bace.validation,
+        let model = try TrainedModel.train(bace.data, train: Array(bace.train.prefix(300)), validation: bace.validation,
                                        options: options, dataInfo: Self.info) { _ in }
         let folder = try TestPaths.scratch("model")
         let url = folder.appendingPathComponent("m.winnow")
@@ -123,14 +123,14 @@ import WinnowTestSupport
         options.epochs = 3
         options.members = 2
         let rows = Array(bace.train.prefix(400))
-        let plain = TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info) { _ in }
+        let plain = try TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info) { _ in }
         options.forestTrees = 40
         let parallel = Trainer.parallel
         defer { Trainer.parallel = parallel }
         Trainer.parallel = false
         let serial = try TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info) { _ in }.archive().encoded()
         Trainer.parallel = true
-        let model = TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info) { _ in }
+        let model = try TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info) { _ in }
         #expect(try model.archive().encoded() == serial)
         let graphs = Array(bace.test.map { bace.data.graphs[$0] })
         let blended = model.predict(graphs), networks = plain.predict(graphs)
@@ -159,7 +159,7 @@ import WinnowTestSupport
         options.hidden = 8
         options.headHidden = []
         options.epochs = 1
-        let model = TrainedModel.train(bace.data, train: Array(bace.train.prefix(50)), validation: [], options: options, dataInfo: Self.info) { _ in }
+        let model = try TrainedModel.train(bace.data, train: Array(bace.train.prefix(50)), validation: [], options: options, dataInfo: Self.info) { _ in }
         model.header.graphFeatureVersion += 1
         let archive = try model.archive()
         #expect(throws: ModelFileError.self) { try TrainedModel.load(archive, source: "test") }

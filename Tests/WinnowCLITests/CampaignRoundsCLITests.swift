@@ -145,7 +145,7 @@ func pickIds(_ path: String) throws -> [String] { try CSVTable.read(path: path).
 
         """.write(toFile: bad, atomically: true, encoding: .utf8)
         let result = try runWinnow(["campaign", "record", "--campaign", campaign, bad])
-        #expect(result.status == 1)
+        #expect(result.status == 2)
         #expect(result.stderr.contains("3 problems"))
         #expect(result.stderr.contains("row 2: id NOT_A_MOLECULE is not in this campaign"))
         #expect(result.stderr.contains("row 4: id BACE_51 is recorded twice with different values"))
@@ -157,13 +157,13 @@ func pickIds(_ path: String) throws -> [String] { try CSVTable.read(path: path).
         let firstId = lab.order[0], firstValue = lab.truth[firstId]!.active
         try "id,result\n\(firstId),\(firstValue ? "inactive" : "active")\n".write(toFile: conflicting, atomically: true, encoding: .utf8)
         let conflict = try runWinnow(["campaign", "record", "--campaign", campaign, conflicting])
-        #expect(conflict.status == 1)
+        #expect(conflict.status == 2)
         #expect(conflict.stderr.contains("id \(firstId) already has the value"))
         #expect(try CampaignStore.open(path: campaign).labels() == before)
 
         // Not a campaign at all, or a damaged one: a clear message, no crash.
         let notCampaign = try runWinnow(["campaign", "status", "--campaign", lab.pool])
-        #expect(notCampaign.status == 1 && notCampaign.stderr.contains("cannot read the campaign file"))
+        #expect(notCampaign.status == 2 && notCampaign.stderr.contains("cannot read the campaign file"))
     }
 
     /// A command killed inside its transaction (SIGKILL just before the commit) leaves the campaign
