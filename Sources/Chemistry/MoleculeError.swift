@@ -2,7 +2,7 @@
 /// groups reasons for summaries and tests.
 public struct MoleculeError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable {
-        case empty, syntax, element, valence, aromaticity, bytes, openBabel, format
+        case empty, syntax, element, valence, aromaticity, bytes, openBabel, format, limit
     }
 
     public var kind: Kind

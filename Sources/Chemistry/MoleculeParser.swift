@@ -9,7 +9,14 @@ public final class MoleculeParser: @unchecked Sendable {
     private let handle: OpaquePointer
     private var syntax = SMILESSyntax()
 
-    public init() throws(MoleculeError) {
+    /// Size limits checked before Open Babel sees a record (see `InputLimits`).
+    public var limits: InputLimits {
+        get { syntax.limits }
+        set { syntax.limits = newValue }
+    }
+
+    public init(limits: InputLimits = InputLimits()) throws(MoleculeError) {
+        syntax.limits = limits
         guard let handle = wob_parser_create() else {
             throw MoleculeError(.openBabel, "Open Babel's SMILES or MDL format plugin is missing (is libopenbabel7 installed?)")
         }
@@ -42,12 +49,18 @@ public final class MoleculeParser: @unchecked Sendable {
     /// Parses one molfile record (header, counts line, atom and bond blocks, up to `M  END`).
     public func parse(molfile: String) throws(MoleculeError) -> MolecularGraph {
         var copy = molfile
-        let status = copy.withUTF8 { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                wob_parser_parse(handle, WOB_MOLFILE, chars.baseAddress, chars.count)
+        let limits = self.limits
+        let checked: Result<wob_status, MoleculeError> = copy.withUTF8 { buffer in
+            do throws(MoleculeError) {
+                try MolfileCheck.check(buffer, limits: limits)
+            } catch {
+                return .failure(error)
             }
+            return .success(buffer.withMemoryRebound(to: CChar.self) { chars in
+                wob_parser_parse(handle, WOB_MOLFILE, chars.baseAddress, chars.count)
+            })
         }
-        try checkStatus(status)
+        try checkStatus(try checked.get())
         return try build(tokens: nil)
     }
 
@@ -127,11 +140,17 @@ public final class MoleculeParser: @unchecked Sendable {
         var inputAromatic = [Bool](repeating: false, count: n)
         for i in 0..<rawAtomCount where newIndex[i] >= 0 {
             let atom = rawAtoms[i]
-            guard atom.atomic_number >= 0, atom.atomic_number < 256, atom.formal_charge > -128, atom.formal_charge < 128 else {
-                throw MoleculeError(.element, "atom \(i + 1) has an unsupported element or charge")
+            guard atom.atomic_number >= 0, atom.atomic_number < 256 else {
+                throw MoleculeError(.element, "atom \(i + 1) has an unsupported element")
+            }
+            // Open Babel reads `[N+0]` as +1 and wraps `[C+65535]` to -1: SMILES charges come from
+            // Winnow's own reading of the string.
+            let charge = tokens.map { Int($0[i].charge) } ?? Int(atom.formal_charge)
+            guard abs(charge) <= SMILESSyntax.maxCharge else {
+                throw MoleculeError(.element, "atom \(i + 1) has charge \(charge), beyond what any element can carry (at most ±\(SMILESSyntax.maxCharge))")
             }
             graph.atomicNumbers.append(UInt8(atom.atomic_number))
-            graph.formalCharges.append(Int8(atom.formal_charge))
+            graph.formalCharges.append(Int8(charge))
             graph.isotopes.append(UInt16(clamping: atom.isotope))
             graph.hydrogenCounts.append(UInt8(clamping: Int(atom.implicit_h) + Int(folded[i])))
             var delta: Int8 = 0
@@ -162,6 +181,14 @@ public final class MoleculeParser: @unchecked Sendable {
             graph.bondEnds.append(c)
             graph.bondOrders.append(UInt8(bond.order))
             graph.bondFlags.append(bond.aromatic != 0 ? .aromatic : [])
+        }
+        if tokens == nil {
+            // SMILES ring closures were counted by the syntax check; a molfile's rings are
+            // bonds − atoms + connected pieces.
+            let rings = graph.bondBegins.count - n + graph.componentCount()
+            if rings > limits.maxRings {
+                throw MoleculeError(.limit, "\(rings) rings, over the limit of \(limits.maxRings) (--max-rings)")
+            }
         }
         graph.buildAdjacency()
         graph.perceiveRingMembership()

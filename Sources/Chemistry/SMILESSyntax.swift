@@ -5,6 +5,9 @@ public struct SMILESAtomToken: Sendable, Equatable {
     public var bracket: Bool
     /// 0 none, 1 `@` (anticlockwise), 2 `@@` (clockwise), 3 other (`@TH`, `@SP`, …).
     public var chirality: UInt8
+    /// The charge as written (bracket atoms; 0 otherwise). Open Babel reads `+0` as +1 and wraps
+    /// large values, so the graph takes the charge from here.
+    public var charge: Int8 = 0
 }
 
 /// A strict OpenSMILES syntax check. Open Babel silently repairs many broken strings (`C(C` → `CC`,
@@ -17,6 +20,12 @@ public struct SMILESSyntax: Sendable {
     private var ringOpenAtom = [Int32](repeating: -1, count: 100)
     private var ringOpenBond = [UInt8](repeating: 0, count: 100)
     private var branchStack: [Int32] = []
+
+    /// Limits checked while reading (atoms, ring closures, branch depth, length).
+    public var limits = InputLimits()
+
+    /// The largest charge OpenSMILES allows on an atom (and beyond what any element carries).
+    public static let maxCharge = 15
 
     public init() {}
 
@@ -69,6 +78,10 @@ public struct SMILESSyntax: Sendable {
             }
         }
         if n == 0 { throw MoleculeError(.empty, "empty SMILES") }
+        if n > limits.maxRecordBytes {
+            throw MoleculeError(.limit, "SMILES is \(n) bytes long, over the limit of \(limits.maxRecordBytes) (--max-record-bytes)")
+        }
+        var ringClosures = 0
 
         var i = 0
         var previous: Int32 = -1
@@ -83,6 +96,9 @@ public struct SMILESSyntax: Sendable {
                 if previous < 0 { throw MoleculeError(.syntax, "branch '(' opened before any atom (position \(position))") }
                 if pendingBond != 0 { throw MoleculeError(.syntax, "bond symbol directly before '(' (position \(position))") }
                 if justOpenedBranch { throw MoleculeError(.syntax, "branch '(' opened directly after '(' (position \(position))") }
+                if branchStack.count >= limits.maxBranchDepth {
+                    throw MoleculeError(.limit, "branches nested more than \(limits.maxBranchDepth) deep at position \(position) (--max-branch-depth)")
+                }
                 branchStack.append(previous)
                 justOpenedBranch = true
                 i += 1
@@ -141,6 +157,10 @@ public struct SMILESSyntax: Sendable {
                     if a != 0 && b != 0 && a != b && !(Self.isDirectional(a) && Self.isDirectional(b)) {
                         throw MoleculeError(.syntax, "ring closure \(number) has conflicting bond symbols \(Self.describe(a)) and \(Self.describe(b))")
                     }
+                    ringClosures += 1
+                    if ringClosures > limits.maxRings {
+                        throw MoleculeError(.limit, "more than \(limits.maxRings) ring closures (position \(position), --max-rings)")
+                    }
                     bonds.append((partner, previous))
                     ringOpenAtom[number] = -1
                     ringOpenBond[number] = 0
@@ -154,6 +174,9 @@ public struct SMILESSyntax: Sendable {
                 i += length
             default:
                 let index = Int32(atoms.count)
+                if atoms.count >= limits.maxAtoms {
+                    throw MoleculeError(.limit, "more than \(limits.maxAtoms) atoms (position \(position), --max-atoms)")
+                }
                 i = try readAtom(smiles, at: i)
                 if previous >= 0 {
                     bonds.append((previous, index))
@@ -315,15 +338,28 @@ public struct SMILESSyntax: Sendable {
             i += 1
             if i < close, Self.isDigit(s[i]) { i += 1 }
         }
-        // charge
+        // charge: `+`, `++`, `+2`, `+0` (zero); more than ±15 is beyond any element
+        var charge = 0
         if i < close, s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-") {
             let sign = s[i]
+            let chargeStart = i
             i += 1
+            var magnitude = 1
             if i < close, Self.isDigit(s[i]) {
-                while i < close, Self.isDigit(s[i]) { i += 1 }
+                magnitude = 0
+                while i < close, Self.isDigit(s[i]) {
+                    // Saturate: the value only has to be known to exceed the limit.
+                    magnitude = min(magnitude * 10 + Int(s[i] - 48), 1_000)
+                    i += 1
+                }
             } else {
-                while i < close, s[i] == sign { i += 1 }
+                while i < close, s[i] == sign { i += 1; magnitude += 1 }
             }
+            if magnitude > Self.maxCharge {
+                let written = String(decoding: UnsafeBufferPointer(rebasing: s[chargeStart..<i]), as: UTF8.self)
+                throw MoleculeError(.element, "charge \(written) in bracket atom at position \(open) is beyond what any element can carry (at most ±\(Self.maxCharge))")
+            }
+            charge = sign == UInt8(ascii: "+") ? magnitude : -magnitude
         }
         // atom class
         if i < close, s[i] == UInt8(ascii: ":") {
@@ -336,7 +372,7 @@ public struct SMILESSyntax: Sendable {
         if i != close {
             throw MoleculeError(.syntax, "unexpected \(Self.describe(s[i])) in bracket atom at position \(i + 1)")
         }
-        atoms.append(SMILESAtomToken(aromatic: aromatic, bracket: true, chirality: chirality))
+        atoms.append(SMILESAtomToken(aromatic: aromatic, bracket: true, chirality: chirality, charge: Int8(charge)))
         return close + 1
     }
 }

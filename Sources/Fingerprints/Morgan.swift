@@ -158,101 +158,253 @@ public final class MorganGenerator {
     /// Per layer L (0 ..< radius), for each live atom in index order: an atom without neighbours
     /// dies; otherwise its new invariant is `L` combined with its current invariant and the sorted
     /// (bond invariant, neighbour invariant) pairs, and its bond set grows by its bonds and its
-    /// neighbours' sets. Atoms are then sorted by (bond set as an unsigned integer, invariant, index);
-    /// the first atom with a bond set never emitted before emits its invariant, the others die.
+    /// neighbours' sets (a dead atom's set stays as it last was). Atoms are then sorted by (bond set
+    /// as an unsigned integer, invariant, index); the first atom with a bond set never emitted before
+    /// emits its invariant, the others die.
     public func environments(_ graph: MolecularGraph) {
-        if graph.bondCount <= 64 {
+        environments(graph, path: graph.bondCount <= 64 ? .oneWord : .general)
+    }
+
+    /// The two implementations of `environments`; tests run both on the same molecules.
+    enum EnvironmentPath { case oneWord, general }
+
+    func environments(_ graph: MolecularGraph, path: EnvironmentPath) {
+        switch path {
+        case .oneWord:
+            precondition(graph.bondCount <= 64, "the one-word path holds at most 64 bonds")
             environmentsOneWord(graph)
-            return
+        case .general:
+            environmentsGeneral(graph)
         }
+    }
+
+    // MARK: - Bond sets of any size
+
+    /// A bond set of the general path, stored in whichever form is smaller: a sorted list of bond
+    /// indices (`listArena[start ..< start + count]`) or a bit set over all bonds
+    /// (`wordArena[start ..< start + words]`). The form depends only on the set's size, so equal sets
+    /// always have equal forms and compare word for word.
+    private struct BondSet {
+        var start: Int
+        var count: Int
+        var isBits: Bool
+        var hash: UInt64
+        static let empty = BondSet(start: 0, count: 0, isBits: false, hash: 0)
+    }
+
+    private var listArena: [Int32] = []
+    private var wordArena: [UInt64] = []
+    private var gathered: [Int32] = []
+    private var unionWords: [UInt64] = []
+
+    @inline(__always) private static func mix(_ h: UInt64, _ v: UInt64) -> UInt64 {
+        var x = (h ^ v) &* 0x9E37_79B9_7F4A_7C15
+        x ^= x >> 29
+        return x
+    }
+
+    /// Stores the union of the gathered bonds (`gathered`, unsorted, repeats allowed) as a list.
+    private func storeGatheredList() -> BondSet {
+        gathered.sort()
+        let start = listArena.count
+        var hash: UInt64 = 0x51_7CC1_B727_220A
+        var previous: Int32 = -1
+        for bond in gathered where bond != previous {
+            listArena.append(bond)
+            hash = Self.mix(hash, UInt64(bond))
+            previous = bond
+        }
+        return BondSet(start: start, count: listArena.count - start, isBits: false, hash: hash)
+    }
+
+    /// Stores the set in `unionWords` in its canonical form (list when it has at most `listLimit`
+    /// bonds) and clears `unionWords`.
+    private func storeUnionWords(words: Int, listLimit: Int) -> BondSet {
+        var count = 0
+        for w in 0..<words { count += unionWords[w].nonzeroBitCount }
+        if count <= listLimit {
+            gathered.removeAll(keepingCapacity: true)
+            for w in 0..<words {
+                var bits = unionWords[w]
+                while bits != 0 {
+                    gathered.append(Int32(w * 64 + bits.trailingZeroBitCount))
+                    bits &= bits - 1
+                }
+                unionWords[w] = 0
+            }
+            return storeGatheredList()
+        }
+        let start = wordArena.count
+        var hash: UInt64 = 0x2545_F491_4F6C_DD1D
+        for w in 0..<words {
+            wordArena.append(unionWords[w])
+            hash = Self.mix(hash, unionWords[w])
+            unionWords[w] = 0
+        }
+        return BondSet(start: start, count: count, isBits: true, hash: hash)
+    }
+
+    /// Compares two bond sets as unsigned integers (bond 0 least significant): -1, 0 or 1.
+    private func compare(_ a: BondSet, _ b: BondSet, words: Int) -> Int {
+        if a.isBits && b.isBits {
+            var w = words - 1
+            while w >= 0 {
+                let x = wordArena[a.start + w], y = wordArena[b.start + w]
+                if x != y { return x < y ? -1 : 1 }
+                w -= 1
+            }
+            return 0
+        }
+        // Walk both sets from their highest bond down: the first difference decides.
+        var ia = DescendingBonds(set: a, words: words), ib = DescendingBonds(set: b, words: words)
+        while true {
+            let x = ia.next(listArena, wordArena), y = ib.next(listArena, wordArena)
+            if x == y {
+                if x < 0 { return 0 }
+                continue
+            }
+            return x < y ? -1 : 1
+        }
+    }
+
+    /// The bonds of a set from the highest index down; -1 when exhausted.
+    private struct DescendingBonds {
+        var set: BondSet
+        var position: Int
+        var word: UInt64 = 0
+        init(set: BondSet, words: Int) {
+            self.set = set
+            position = set.isBits ? words : set.count
+        }
+        mutating func next(_ list: [Int32], _ bits: [UInt64]) -> Int {
+            if !set.isBits {
+                guard position > 0 else { return -1 }
+                position -= 1
+                return Int(list[set.start + position])
+            }
+            while word == 0 {
+                guard position > 0 else { return -1 }
+                position -= 1
+                word = bits[set.start + position]
+            }
+            let bit = 63 - word.leadingZeroBitCount
+            word &= ~(1 << UInt64(bit))
+            return position * 64 + bit
+        }
+    }
+
+    private func equal(_ a: BondSet, _ b: BondSet, words: Int) -> Bool {
+        a.hash == b.hash && a.count == b.count && a.isBits == b.isBits && compare(a, b, words: words) == 0
+    }
+
+    /// `environments` for molecules of any size. A bond set at layer L is the atom's own set, its
+    /// bonds and its neighbours' sets: the union is built from short sorted lists (a bit set only
+    /// when it is large), so the work per layer is the total size of the sets, near-linear for
+    /// molecules of bounded degree instead of atoms × bonds. "Emitted before" is a hash-table probe
+    /// with an exact comparison of the sets, as RDKit compares its bit sets exactly.
+    private func environmentsGeneral(_ graph: MolecularGraph) {
         let n = graph.atomCount
         let radius = settings.radius
-        let words = max(1, (graph.bondCount + 63) / 64)
-        // Layout: sets, nextSets, seen (n*words*radius + 1), keys (u64: max degree),
-        // cur, nxt (u32), bondInvariants (u32), order (i32), live (u8)
-        let setWords = n * words
-        let seenWords = n * words * max(radius, 1)
-        let degreeCap = n + 1
-        let layout = prepare(graph, u64Count: 2 * setWords + seenWords + degreeCap)
+        var maxDegree = 0
+        for atom in 0..<n { maxDegree = max(maxDegree, graph.degree(atom)) }
+        let layout = prepare(graph, u64Count: maxDegree + 1)
         guard radius > 0, n > 0 else { return }
-        let sets0 = layout.u64
-        var sets = sets0
-        var nextSets = sets0 + setWords
-        let seenSets = sets0 + 2 * setWords
-        let keys = seenSets + seenWords
+        let keys = layout.u64
         var cur = layout.cur
         var nxt = layout.nxt
-        let bondInvariants = layout.bondInvariants, order = layout.order, live = layout.live
-        sets.initialize(repeating: 0, count: setWords)
-        var seenCount = 0
+        let bondInvariants = layout.bondInvariants, live = layout.live
+        let words = max(1, (graph.bondCount + 63) / 64)
+        // A list of more than 2 bonds per word takes more memory than the bit set.
+        let listLimit = 2 * words
+        listArena.removeAll(keepingCapacity: true)
+        wordArena.removeAll(keepingCapacity: true)
+        if unionWords.count < words { unionWords = [UInt64](repeating: 0, count: words) }
+        var current = [BondSet](repeating: .empty, count: n)
+        var next = current
+        var emitted: [BondSet] = []
+        var tableSize = 16
+        while tableSize < 2 * n * radius { tableSize <<= 1 }
+        var table = [Int32](repeating: -1, count: tableSize)
+        let mask = tableSize - 1
+        var candidates: [Int32] = []
+        candidates.reserveCapacity(n)
 
-        graph.neighbourOffsets.withUnsafeBufferPointer { offsets in
-        graph.neighbourAtoms.withUnsafeBufferPointer { neighbourAtoms in
-        graph.neighbourBonds.withUnsafeBufferPointer { neighbourBonds in
-            for layer in 0..<radius {
-                var candidates = 0
-                nxt.initialize(repeating: 0, count: n)
-                for atom in 0..<n where live[atom] != 0 {
-                    let start = Int(offsets[atom]), end = Int(offsets[atom + 1])
-                    if start == end { live[atom] = 0; continue }
-                    let base = atom * words
-                    for w in 0..<words { nextSets[base + w] = sets[base + w] }
-                    var keyCount = 0
+        for layer in 0..<radius {
+            candidates.removeAll(keepingCapacity: true)
+            nxt.initialize(repeating: 0, count: n)
+            for atom in 0..<n where live[atom] != 0 {
+                let start = Int(graph.neighbourOffsets[atom]), end = Int(graph.neighbourOffsets[atom + 1])
+                if start == end { live[atom] = 0; continue }
+                var keyCount = 0
+                // Small unions are gathered and sorted; large ones are OR-ed into a bit set.
+                var estimate = current[atom].isBits ? listLimit + 1 : current[atom].count + (end - start)
+                for k in start..<end {
+                    let other = Int(graph.neighbourAtoms[k]), bond = Int(graph.neighbourBonds[k])
+                    estimate += current[other].isBits ? listLimit + 1 : current[other].count
+                    let key = UInt64(bondInvariants[bond]) << 32 | UInt64(cur[other])
+                    Self.insertSorted(key, into: keys, count: &keyCount)
+                }
+                nxt[atom] = Self.layerInvariant(layer, cur[atom], keys: keys, count: keyCount)
+                if estimate <= listLimit {
+                    gathered.removeAll(keepingCapacity: true)
+                    func add(_ set: BondSet) {
+                        for i in set.start..<(set.start + set.count) { gathered.append(listArena[i]) }
+                    }
+                    add(current[atom])
                     for k in start..<end {
-                        let other = Int(neighbourAtoms[k]), bond = Int(neighbourBonds[k])
-                        nextSets[base + bond >> 6] |= 1 << UInt64(bond & 63)
-                        let otherBase = other * words
-                        for w in 0..<words { nextSets[base + w] |= sets[otherBase + w] }
-                        // (bond invariant, neighbour invariant) as one key that sorts like the pair.
-                        let key = UInt64(bondInvariants[bond]) << 32 | UInt64(cur[other])
-                        Self.insertSorted(key, into: keys, count: &keyCount)
+                        gathered.append(graph.neighbourBonds[k])
+                        add(current[Int(graph.neighbourAtoms[k])])
                     }
-                    let invariant = Self.layerInvariant(layer, cur[atom], keys: keys, count: keyCount)
-                    nxt[atom] = invariant
-                    // Insert into candidates sorted by (bond set, invariant, atom).
-                    var y = candidates
-                    while y > 0 {
-                        let other = Int(order[y - 1])
-                        let ba = other * words
-                        var greater = false
-                        var decided = false
-                        var w = words - 1
-                        while w >= 0 {
-                            let x = nextSets[ba + w], z = nextSets[base + w]
-                            if x != z { greater = x > z; decided = true; break }
-                            w -= 1
+                    next[atom] = storeGatheredList()
+                } else {
+                    func add(_ set: BondSet) {
+                        if set.isBits {
+                            for w in 0..<words { unionWords[w] |= wordArena[set.start + w] }
+                        } else {
+                            for i in set.start..<(set.start + set.count) {
+                                let bond = Int(listArena[i])
+                                unionWords[bond >> 6] |= 1 << UInt64(bond & 63)
+                            }
                         }
-                        if !decided { greater = nxt[other] > invariant }  // equal invariants: index order holds
-                        if !greater { break }
-                        order[y] = order[y - 1]
-                        y -= 1
                     }
-                    order[y] = Int32(atom)
-                    candidates += 1
+                    add(current[atom])
+                    for k in start..<end {
+                        let bond = Int(graph.neighbourBonds[k])
+                        unionWords[bond >> 6] |= 1 << UInt64(bond & 63)
+                        add(current[Int(graph.neighbourAtoms[k])])
+                    }
+                    next[atom] = storeUnionWords(words: words, listLimit: listLimit)
                 }
-                for c in 0..<candidates {
-                    let atom = Int(order[c])
-                    let base = atom * words
-                    var duplicate = false
-                    var s = 0
-                    while s < seenCount * words {
-                        var equal = true
-                        for w in 0..<words where seenSets[s + w] != nextSets[base + w] { equal = false; break }
-                        if equal { duplicate = true; break }
-                        s += words
-                    }
-                    if duplicate {
-                        live[atom] = 0
-                    } else {
-                        identifiers.append(nxt[atom])
-                        for w in 0..<words { seenSets[seenCount * words + w] = nextSets[base + w] }
-                        seenCount += 1
-                    }
-                }
-                swap(&cur, &nxt)
-                swap(&sets, &nextSets)
+                candidates.append(Int32(atom))
             }
-        }}}
+            // RDKit's order: (bond set, invariant, atom).
+            candidates.sort { x, y in
+                let c = compare(next[Int(x)], next[Int(y)], words: words)
+                if c != 0 { return c < 0 }
+                if nxt[Int(x)] != nxt[Int(y)] { return nxt[Int(x)] < nxt[Int(y)] }
+                return x < y
+            }
+            for candidate in candidates {
+                let atom = Int(candidate)
+                let set = next[atom]
+                var slot = Int(truncatingIfNeeded: set.hash >> 17) & mask
+                var duplicate = false
+                while table[slot] >= 0 {
+                    if equal(emitted[Int(table[slot])], set, words: words) { duplicate = true; break }
+                    slot = (slot + 1) & mask
+                }
+                if duplicate {
+                    live[atom] = 0
+                } else {
+                    identifiers.append(nxt[atom])
+                    table[slot] = Int32(emitted.count)
+                    emitted.append(set)
+                }
+            }
+            // Sets computed this layer become current; atoms that were already dead keep theirs.
+            for candidate in candidates { current[Int(candidate)] = next[Int(candidate)] }
+            swap(&cur, &nxt)
+        }
     }
 
     /// `environments` for molecules of at most 64 bonds (nearly all of a screening library): each
@@ -283,9 +435,11 @@ public final class MorganGenerator {
             for layer in 0..<radius {
                 var candidates = 0
                 nxt.initialize(repeating: 0, count: n)
+                // A dead atom's set stays as it last was (RDKit keeps it for its neighbours).
+                for atom in 0..<n where live[atom] == 0 { nextSets[atom] = sets[atom] }
                 for atom in 0..<n where live[atom] != 0 {
                     let start = Int(offsets[atom]), end = Int(offsets[atom + 1])
-                    if start == end { live[atom] = 0; continue }
+                    if start == end { live[atom] = 0; nextSets[atom] = sets[atom]; continue }
                     var set = sets[atom]
                     var keyCount = 0
                     for k in start..<end {

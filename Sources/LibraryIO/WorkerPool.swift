@@ -1,9 +1,11 @@
 import Chemistry
 import Foundation
 
-/// A fixed set of threads that run an indexed loop together; the calling thread takes part as
-/// worker 0, so `threads: 1` runs everything inline. Worker indices are stable, which lets each
-/// worker own a non-thread-safe Open Babel parser.
+/// A fixed set of threads that run an indexed loop together. Without a `stackSize` the calling
+/// thread takes part as worker 0, so `threads: 1` runs everything inline; with one, every worker is a
+/// thread of that stack size (parsers need deep stacks: Open Babel recurses once per atom) and the
+/// caller only waits. Worker indices are stable, which lets each worker own a non-thread-safe Open
+/// Babel parser.
 ///
 /// `@unchecked Sendable`: the job fields are written only by `run` while every worker is parked on
 /// its semaphore, and read by workers only between the start and done signals, so access never
@@ -18,14 +20,17 @@ public final class WorkerPool: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var shuttingDown = false
     private var workers: [Thread] = []
+    /// Whether the calling thread runs worker 0 itself.
+    private let callerWorks: Bool
 
-    public init(threads: Int) {
+    public init(threads: Int, stackSize: Int? = nil) {
         self.threads = min(max(1, threads), maximumThreads)
-        for w in 1..<self.threads {
+        callerWorks = stackSize == nil
+        for w in (callerWorks ? 1 : 0)..<self.threads {
             let start = DispatchSemaphore(value: 0)
             starts.append(start)
             let thread = Thread { [unowned self] in self.workerLoop(worker: w, start: start) }
-            thread.stackSize = 8 << 20
+            thread.stackSize = max(8 << 20, stackSize ?? 0)
             thread.start()
             workers.append(thread)
         }
@@ -72,7 +77,7 @@ public final class WorkerPool: @unchecked Sendable {
         nextIndex = 0
         lock.unlock()
         for start in starts { start.signal() }
-        while let i = take() { body(i, 0) }
+        if callerWorks { while let i = take() { body(i, 0) } }
         for _ in starts { done.wait() }
         lock.lock(); job = nil; lock.unlock()
     }
