@@ -44,20 +44,12 @@ public enum Campaign {
                 var index = 0
                 var firstRecordOf: [String: Int] = [:]
                 let line = ProgressLine(label: "campaign init")
-                while true {
-                    var batches: [RecordBatch] = []
-                    for _ in 0..<(workers.threads * 8) {
-                        guard let batch = try reader.nextBatch(size: 256) else { break }
-                        batches.append(batch)
-                    }
-                    if batches.isEmpty { break }
-                    let slots = Slots<[Result<MolecularGraph, MoleculeError>]>(count: batches.count)
-                    let round = batches
-                    workers.run(count: round.count) { b, worker in
-                        slots[b] = (0..<round[b].count).map { round[b].molecule($0, parser: parsers[worker]) }
-                    }
-                    for (b, batch) in round.enumerated() {
-                        for (i, result) in slots[b]!.enumerated() {
+                let stream = BatchStream(reader: reader, batchSize: 256, roundSize: workers.threads * 8 * 256)
+                try stream.run(pool: workers, prepare: { _ in
+                    { batch, worker in (0..<batch.count).map { batch.molecule($0, parser: parsers[worker]) } }
+                }) { round, results in
+                    for (batch, parsed) in zip(round.batches, results) {
+                        for (i, result) in parsed.enumerated() {
                             let record = batch.firstRecord + i
                             let id = batch.ids[i]
                             summary.read += 1

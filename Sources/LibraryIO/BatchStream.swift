@@ -90,29 +90,96 @@ public struct BatchOutput: Sendable {
     public init() {}
 }
 
-/// The streaming loop shared by the commands that turn each record into one output line: reads rounds
-/// of batches, processes them on the pool, writes outputs and errors in input order, and reports
-/// progress. Returns read / written / rejected and the wall time.
+/// One round of library records read ahead, with the reader's position after it.
+public struct BatchRound: Sendable {
+    public var batches: [RecordBatch] = []
+    /// Records read from the library up to the end of this round.
+    public var recordsRead = 0
+    public var fractionRead: Double?
+    /// The reader's content hash at the end of this round (when it keeps one).
+    public var contentHash: UInt64?
+    public var count: Int { batches.reduce(0) { $0 + $1.count } }
+}
+
+/// The ordered read-ahead batch stream every library command runs on: the library is read in rounds
+/// of batches; a round's batches are processed in parallel on the pool while the next round is read
+/// (one more task of the same parallel loop, so no worker waits for the single-threaded reader), and
+/// the results are handed back on the calling thread in input order.
+///
+/// `@unchecked Sendable`: the reader is used by one task at a time (the one read-ahead task of a
+/// round, and rounds run one after another), never concurrently.
+public final class BatchStream: @unchecked Sendable {
+    public let reader: LibraryReader
+    public let batchSize: Int
+    /// Records per round (whole batches).
+    public let roundSize: Int
+
+    public init(reader: LibraryReader, batchSize: Int = 256, roundSize: Int) {
+        self.reader = reader
+        self.batchSize = max(1, batchSize)
+        self.roundSize = max(1, roundSize)
+    }
+
+    private func readRound() -> Result<BatchRound, any Error> {
+        Result {
+            var round = BatchRound()
+            var inRound = 0
+            while inRound < roundSize, let batch = try reader.nextBatch(size: batchSize) {
+                round.batches.append(batch)
+                inRound += batch.count
+            }
+            round.recordsRead = reader.recordsRead
+            round.fractionRead = reader.fractionRead
+            round.contentHash = reader.contentHash
+            return round
+        }
+    }
+
+    /// For each round: `prepare` (on the calling thread) gives the per-batch work for the round,
+    /// which runs on the pool; then `deliver` gets the round and the results, in input order.
+    public func run<R>(pool: WorkerPool, prepare: (BatchRound) throws -> @Sendable (_ batch: RecordBatch, _ worker: Int) -> R,
+                       deliver: (BatchRound, [R]) throws -> Void) throws {
+        var upcoming = try readRound().get()
+        while !upcoming.batches.isEmpty {
+            let current = upcoming
+            let work = try prepare(current)
+            let batches = current.batches
+            let slots = Slots<R>(count: batches.count)
+            let ahead = Slots<Result<BatchRound, any Error>>(count: 1)
+            pool.run(count: batches.count + 1) { task, worker in
+                if task == 0 {
+                    ahead[0] = self.readRound()
+                } else {
+                    slots[task - 1] = work(batches[task - 1], worker)
+                }
+            }
+            var results: [R] = []
+            results.reserveCapacity(batches.count)
+            for index in 0..<batches.count {
+                guard let result = slots[index] else { fatalError("BatchStream: batch \(index) of a round was not processed") }
+                results.append(result)
+            }
+            try deliver(current, results)
+            guard let next = ahead[0] else { fatalError("BatchStream: the read-ahead task did not run") }
+            upcoming = try next.get()
+        }
+    }
+}
+
+/// The streaming loop shared by the commands that turn each record into one output line
+/// (fingerprint, predict): runs the batch stream, writes outputs and errors in input order, and
+/// reports progress. Returns read / written / rejected and the wall time.
 public func streamInOrder(_ reader: LibraryReader, pool: WorkerPool, batchSize: Int, batchesPerRound: Int,
                           out: OutputFile, errors: OutputFile?, progressLabel: String?,
                           _ process: @escaping @Sendable (_ batch: RecordBatch, _ worker: Int) -> BatchOutput) throws -> RunSummary {
     let progress = ProgressLine(label: progressLabel ?? "")
     var summary = RunSummary()
-    while true {
-        var batches: [RecordBatch] = []
-        for _ in 0..<batchesPerRound {
-            guard let batch = try reader.nextBatch(size: batchSize) else { break }
-            batches.append(batch)
-        }
-        if batches.isEmpty { break }
-        let slots = Slots<BatchOutput>(count: batches.count)
-        let round = batches
-        pool.run(count: round.count) { index, worker in slots[index] = process(round[index], worker) }
-        for index in 0..<round.count {
-            guard let result = slots[index] else { continue }
+    let stream = BatchStream(reader: reader, batchSize: batchSize, roundSize: batchesPerRound * batchSize)
+    try stream.run(pool: pool, prepare: { _ in process }) { round, results in
+        for (batch, result) in zip(round.batches, results) {
             try out.write(result.out)
             try errors?.write(result.errors)
-            summary.read += round[index].count
+            summary.read += batch.count
             summary.written += result.written
             summary.rejected += result.rejected
         }

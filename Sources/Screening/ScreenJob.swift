@@ -144,46 +144,18 @@ public struct ScreenJob {
         var lastSave = Date()
         let shard = self.shard
 
-        // One round is read ahead: the next round's reading is one more task of the current round's
-        // parallel loop, so no worker waits for the (single-threaded) reader between rounds.
-        let roundSize = self.roundSize
-        let source = ReaderBox(reader)
-        @Sendable func readRound() -> Result<ReadRound, Error> {
-            Result {
-                var round = ReadRound()
-                var inRound = 0
-                while inRound < roundSize, let batch = try source.reader.nextBatch(size: batchSize) {
-                    round.batches.append(batch)
-                    inRound += batch.count
-                }
-                round.recordsRead = source.reader.recordsRead
-                round.fractionRead = source.reader.fractionRead
-                round.contentHash = source.reader.contentHash
-                return round
-            }
-        }
-        var upcoming = try readRound().get()
-
-        while true {
-            let current = upcoming
-            let batches = current.batches
-            if batches.isEmpty { break }
+        // The library runs through the shared read-ahead batch stream (LibraryIO): while a round is
+        // screened, the next is read. Rounds have a fixed record count, so that rounds (and
+        // checkpoints) do not depend on the thread count.
+        let stream = BatchStream(reader: reader, batchSize: batchSize, roundSize: roundSize)
+        let wantScores = allScores != nil
+        let bins = Self.histogramBins
+        typealias BatchResult = (hits: [Hit], scored: Int, err: [UInt8], scores: [UInt8], histogram: [Int], rejected: Int, read: Int)
+        try stream.run(pool: pool, prepare: { _ -> @Sendable (RecordBatch, Int) -> BatchResult in
             // Molecules that cannot beat the pool's worst hit at the start of the round cannot enter
             // it during the round either: workers skip building their hit records.
             let threshold: Hit? = state.pool.count == state.pool.capacity ? state.pool.worst : nil
-            let wantScores = allScores != nil
-            let bins = Self.histogramBins
-            typealias Result = (hits: [Hit], scored: Int, err: [UInt8], scores: [UInt8], histogram: [Int], rejected: Int, read: Int)
-            let slots = Slots<Result>(count: batches.count)
-            let round = batches
-            let readAhead = Slots<Swift.Result<ReadRound, Error>>(count: 1)
-            pool.run(count: round.count + 1) { task, worker in
-                if task == 0 {
-                    readAhead[0] = readRound()
-                    return
-                }
-                let index = task - 1
-                let batch = round[index]
+            return { batch, worker in
                 var graphs: [MolecularGraph] = [], kept: [Int] = []
                 var err: [UInt8] = []
                 var read = 0
@@ -212,12 +184,12 @@ public struct ScreenJob {
                         hits.append(Hit(record: record, id: batch.ids[i], smiles: smiles, score: score, uncertainty: uncertainty))
                     }
                 }
-                slots[index] = (hits, kept.count, err, scores, histogram, read - kept.count, read)
+                return (hits, kept.count, err, scores, histogram, read - kept.count, read)
             }
+        }) { current, results in
             var scoresText: [UInt8] = []
             var errorText: [UInt8] = []
-            for index in 0..<round.count {
-                guard let result = slots[index] else { continue }
+            for result in results {
                 errorText += result.err
                 scoresText += result.scores
                 for hit in result.hits { state.pool.insert(hit) }
@@ -241,7 +213,6 @@ public struct ScreenJob {
                 let total = current.fractionRead.flatMap { $0 > 0.01 ? Int(Double(current.recordsRead) / $0) : nil }
                 progress.update(done: current.recordsRead, total: total)
             }
-            upcoming = try readAhead[0]!.get()
         }
         progress.finish()
         try errors?.close()
@@ -347,22 +318,7 @@ public enum HitList {
     }
 }
 
-/// One round of library records read ahead, with the reader's position after it.
-struct ReadRound: Sendable {
-    var batches: [RecordBatch] = []
-    var recordsRead = 0
-    var fractionRead: Double?
-    var contentHash: UInt64?
-}
-
 private func hexHash(_ value: UInt64) -> String { String(value, radix: 16) }
-
-/// The library reader, handed to the one pool task per round that reads the next round: rounds run
-/// one after another, so only one thread uses it at a time.
-final class ReaderBox: @unchecked Sendable {
-    let reader: LibraryReader
-    init(_ reader: LibraryReader) { self.reader = reader }
-}
 
 /// One model copy and one parser per worker: worker w only touches index w (see WorkerPool), hence
 /// unchecked. Models keep forward state, so workers cannot share one.
