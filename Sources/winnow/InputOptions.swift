@@ -29,12 +29,10 @@ struct InputOptions: ParsableArguments {
 func defaultThreadCount() -> Int { min(maximumThreads, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
 
 /// Refuses, before anything is read, an output that would overwrite an input or another output, or
-/// that cannot be created (missing or read-only folder): `winnow <command>: error: …`, exit 2.
-func checkFiles(_ command: String, outputs: [String?], inputs: [String?]) throws {
-    do { try checkOutputs(outputs, inputs: inputs) } catch {
-        printToStandardError("winnow \(command): error: \(error.message)")
-        throw ExitCode(2)
-    }
+/// that cannot be created (missing or read-only folder): an `InputError`, which `Failure` prints as
+/// `winnow <command>: error: …` with the file-problem status.
+func checkFiles(outputs: [String?], inputs: [String?]) throws {
+    try checkOutputs(outputs, inputs: inputs)
 }
 
 /// The one rule for `--threads`, in every command that has it: 1 to `maximumThreads`.

@@ -27,7 +27,7 @@ struct PredictCommand: ParsableCommand {
     func validate() throws { try validateThreads(threads) }
 
     func run() throws {
-        try checkFiles("predict", outputs: [output ?? "-", errors], inputs: [model, input])
+        try checkFiles(outputs: [output ?? "-", errors], inputs: [model, input])
         let trained = try TrainedModel.read(from: URL(fileURLWithPath: model))
         BLAS.useSingleThread()
         let summary = try Self.score(trained, input: input, inputOptions: inputOptions, output: output, errorsPath: errors,

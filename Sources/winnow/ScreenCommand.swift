@@ -44,7 +44,7 @@ struct ScreenCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkFiles("screen", outputs: [output, errors, allScores, sdf, report], inputs: [model, library])
+        try checkFiles(outputs: [output, errors, allScores, sdf, report], inputs: [model, library])
         var job = ScreenJob(modelPath: model, library: library, output: output)
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
@@ -81,7 +81,7 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Merged hit list.") var output: String
 
     func run() throws {
-        try checkFiles("merge", outputs: [output], inputs: inputs)
+        try checkFiles(outputs: [output], inputs: inputs)
         let merged = HitList.merge(try inputs.map { try HitList.read($0) }, top: top)
         var text = HitList.header + "\n"
         for hit in merged { text += HitList.line(hit) + "\n" }

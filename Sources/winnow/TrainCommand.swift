@@ -60,7 +60,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkFiles("train", outputs: [output, metrics, errors], inputs: [data])
+        try checkFiles(outputs: [output, metrics, errors], inputs: [data])
         // Gradient shards run on parallel threads; BLAS stays single-threaded inside each.
         let threadCount = threads ?? defaultThreadCount()
         Trainer.parallel = threadCount > 1
