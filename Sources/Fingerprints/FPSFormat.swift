@@ -1,4 +1,4 @@
-/// chemfp's FPS text format (`#FPS1`), so chemfp and FPSim2 users can read Winnow's fingerprints.
+/// chemfp's FPS text format (`#FPS1`), so chemfp and RDKit users can read Winnow's fingerprints (FPSim2 cannot import FPS).
 /// Each line is `hex<TAB>id`; bit 0 is the least significant bit of the first byte.
 public enum FPSFormat {
     public static let softwareName = "Winnow/0.1"

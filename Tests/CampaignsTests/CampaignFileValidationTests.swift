@@ -195,6 +195,18 @@ import WinnowTestSupport
         #expect(error?.contains("SQLite error 19") == false)
     }
 
+    /// Campaign files of format version 1 (before the pool checksum) are still read; a version 2 file
+    /// that lost its checksum is damaged.
+    @Test func version1FilesAreReadWithoutAChecksum() throws {
+        let small = try Small("campaign-version-1")
+        try small.forge("DELETE FROM meta WHERE key = 'pool_checksum'")
+        let error = Self.message { _ = try CampaignStore.open(path: small.campaign).graphs() }
+        #expect(error?.contains("the pool checksum is missing") == true, "\(error ?? "no error")")
+        try small.forge("UPDATE meta SET value = '1' WHERE key = 'version'")
+        #expect(try CampaignStore.open(path: small.campaign).graphs().count == 60)
+        #expect(try small.select("picks.csv").picks.count == 5)
+    }
+
     /// A flipped byte in a stored graph (which may still decode as another molecule) or in an id is
     /// caught by the pool checksum.
     @Test func byteFlipsInThePoolAreRefused() throws {

@@ -21,6 +21,14 @@ import WinnowTestSupport
         #expect(try runWinnow(["--help"]).status == 0)
         #expect(try runWinnow(["screen", "--bogus-option"]).status == 64)
         #expect(try runWinnow(["bogus"]).status == 64)
+        // Values that are not numbers are usage errors, before any file is touched (`--beta nan`
+        // used to commit a round of picks in pool order).
+        for arguments in [["campaign", "select", "--campaign", "c.sqlite", "--beta", "nan", "-o", "p.csv"],
+                          ["campaign", "simulate", "--data", "d.csv", "--label-column", "y", "--beta", "inf"],
+                          ["campaign", "init", "--campaign", "c.sqlite", "--pool", "p.smi", "--trees", "1000000000"]] {
+            let result = try runWinnow(arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+        }
     }
 
     /// A missing or damaged input file exits 2 in every command, campaign commands included (they
