@@ -198,7 +198,7 @@ extern "C" void wob_tune_allocator(void) {
 namespace {
 std::mutex depiction_mutex;
 
-wob_status depict(wob_parser *p, const char *smiles, size_t length, const char *format, int32_t size) {
+wob_status depict(wob_parser *p, const char *smiles, size_t length, const char *format, int32_t size, bool layout = true) {
     if (p == nullptr) return WOB_INTERNAL;
     // Depictions share Open Babel's global layout code; one at a time.
     std::lock_guard<std::mutex> guard(depiction_mutex);
@@ -219,7 +219,7 @@ wob_status depict(wob_parser *p, const char *smiles, size_t length, const char *
             p->message = std::string("Open Babel has no ") + format + " format";
             return WOB_INTERNAL;
         }
-        if (std::string(format) == "mol") {
+        if (std::string(format) == "mol" && layout) {
             OBOp *layout = OBOp::FindType("gen2D");
             if (layout == nullptr || !layout->Do(&mol)) {
                 p->message = "Open Babel could not lay out the molecule in 2D";
@@ -258,6 +258,10 @@ extern "C" wob_status wob_depict_svg(wob_parser *p, const char *smiles, size_t l
 
 extern "C" wob_status wob_molfile_2d(wob_parser *p, const char *smiles, size_t length) {
     return depict(p, smiles, length, "mol", 0);
+}
+
+extern "C" wob_status wob_molfile_no_layout(wob_parser *p, const char *smiles, size_t length) {
+    return depict(p, smiles, length, "mol", 0, false);
 }
 
 extern "C" const char *wob_parser_text(const wob_parser *p) { return p->text.c_str(); }

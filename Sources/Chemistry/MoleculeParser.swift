@@ -74,10 +74,15 @@ public final class MoleculeParser: @unchecked Sendable {
         return String(cString: wob_parser_text(handle))
     }
 
-    /// A V2000 molfile record with 2D coordinates (no `$$$$` line).
-    public func molfile2D(smiles: String) throws(MoleculeError) -> String {
+    /// A V2000 molfile record with 2D coordinates (no `$$$$` line); with `layout` false, the same
+    /// record with every coordinate 0 (no 2D layout, which can take minutes for very large molecules).
+    public func molfile2D(smiles: String, layout: Bool = true) throws(MoleculeError) -> String {
         var copy = smiles
-        let status = copy.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { wob_molfile_2d(handle, $0.baseAddress, $0.count) } }
+        let status = copy.withUTF8 { b in
+            b.withMemoryRebound(to: CChar.self) {
+                layout ? wob_molfile_2d(handle, $0.baseAddress, $0.count) : wob_molfile_no_layout(handle, $0.baseAddress, $0.count)
+            }
+        }
         try checkStatus(status)
         return String(cString: wob_parser_text(handle))
     }

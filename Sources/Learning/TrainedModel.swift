@@ -119,6 +119,10 @@ public final class TrainedModel {
         }
     }
 
+    /// Whether the uncertainty means anything: an ensemble of several members, or networks blended
+    /// with forests. A one-member model's uncertainty is always 0, which outputs leave empty.
+    public var hasUncertainty: Bool { header.members > 1 || header.options.forestTrees != nil }
+
     /// Averages the network ensemble with the forests (equal weight); the uncertainty is the spread of
     /// that 50/50 mixture: √(½σ²_networks + ½σ²_trees + ¼(μ_networks − μ_forest)²).
     func blendForests(_ prediction: Prediction, graphs: [MolecularGraph]) -> Prediction {

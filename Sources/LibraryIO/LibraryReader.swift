@@ -109,8 +109,13 @@ public struct RecordBatch: Sendable {
     public var readErrors: [Int: String] = [:]
     /// For molfile records: the line of the file where each record starts.
     public var startLines: [Int] = []
+    /// Values of the `keepColumns` asked of the reader, per record (empty when none were asked).
+    public var kept: [[String]] = []
 
     public var count: Int { ranges.count }
+
+    /// The kept column values of record `i` (empty when no columns are kept).
+    public func keptValues(_ i: Int) -> [String] { i < kept.count ? kept[i] : [] }
 
     public func text(_ i: Int) -> String { String(decoding: bytes[ranges[i]], as: UTF8.self) }
 }
@@ -128,11 +133,15 @@ public final class LibraryReader {
     private var smilesIndex = 0
     private var idIndex: Int? = nil
     private var pendingLine: [UInt8]? = nil
+    /// Columns (CSV/TSV) or data items (SDF) whose values travel with each record to the outputs.
+    private let keepColumns: [String]
+    private var keepIndices: [Int] = []
 
     /// `format` nil: from the file name, or else from the content (standard input, unknown names).
     /// `hashContent`: keep a hash of the bytes read (see `contentHash`), for checkpoints.
+    /// `keepColumns`: CSV/TSV columns or SDF data items whose values each record carries (`RecordBatch.kept`).
     public init(path: String, format: LibraryFormat? = nil, smilesColumn: String? = nil, idColumn: String? = nil,
-                hashContent: Bool = false) throws(InputError) {
+                hashContent: Bool = false, keepColumns: [String] = []) throws(InputError) {
         let lines = try ByteLineReader(path: path, hashContent: hashContent)
         let head = try lines.peek(1 << 16)
         let named = format ?? LibraryFormat.guess(path: path)
@@ -144,8 +153,12 @@ public final class LibraryReader {
         }
         self.path = path
         self.format = named ?? LibraryFormat.sniff(head, columnsGiven: smilesColumn != nil || idColumn != nil)
+        if !keepColumns.isEmpty && self.format == .smiles {
+            throw InputError(file: path, reason: "a SMILES file has no named columns to keep; --keep-columns needs a CSV/TSV library or an SDF (data items)")
+        }
         self.smilesColumn = smilesColumn
         self.idColumn = idColumn
+        self.keepColumns = keepColumns
         self.lines = lines
         hashAfterRecords = lines.contentHash
     }
@@ -280,6 +293,12 @@ public final class LibraryReader {
                 }
                 idIndex = k
             }
+            keepIndices = try keepColumns.map { (name) throws(InputError) -> Int in
+                guard let k = names.firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else {
+                    throw InputError(file: path, reason: "no column named '\(name)' to keep (columns: \(names.joined(separator: ", ")))")
+                }
+                return k
+            }
         }
         var batch = RecordBatch(kind: .smiles, firstRecord: nextRecord)
         while batch.count < size, let (fields, unclosed) = try readLogicalLine(separator: separator) {
@@ -292,6 +311,7 @@ public final class LibraryReader {
             batch.bytes.append(contentsOf: smiles.utf8)
             batch.ranges.append(offset..<batch.bytes.count)
             batch.ids.append(id)
+            if !keepIndices.isEmpty { batch.kept.append(keepIndices.map { $0 < fields.count ? fields[$0] : "" }) }
             if let unclosed {
                 batch.readErrors[batch.count - 1] = "end of file inside a quoted field: the quote opened on line \(unclosed) is never closed"
             } else if smilesIndex >= fields.count {
@@ -325,6 +345,7 @@ public final class LibraryReader {
                 batch.readErrors[batch.count - 1] = "\(endLines.count) molecules in one record (`M  END` on lines "
                     + endLines.map(String.init).joined(separator: ", ") + "); the `$$$$` line between them is missing"
             }
+            if !keepColumns.isEmpty { batch.kept.append(Self.dataItems(record, named: keepColumns)) }
             record.removeAll(keepingCapacity: true)
             title = nil
             lineInRecord = 0
@@ -360,6 +381,35 @@ public final class LibraryReader {
             if batch.count > before { hashAfterRecords = lines.contentHash }
         }
         return batch.count > 0 ? batch : nil
+    }
+
+    /// Values of the named SDF data items (`>  <name>` header, value lines up to a blank line) of one
+    /// record; "" for an item the record does not have. Several value lines are joined with a space.
+    static func dataItems(_ record: [UInt8], named names: [String]) -> [String] {
+        var values = [String?](repeating: nil, count: names.count)
+        var current: Int? = nil
+        var lines: [String] = []
+        for raw in record.split(separator: 10, omittingEmptySubsequences: false) {
+            let line = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+            if let k = current {
+                if line.trimmingCharacters(in: .whitespaces).isEmpty {
+                    if values[k] == nil { values[k] = lines.joined(separator: " ") }
+                    current = nil
+                } else {
+                    lines.append(line)
+                }
+                continue
+            }
+            guard line.hasPrefix(">"), let open = line.firstIndex(of: "<"),
+                  let close = line[open...].firstIndex(of: ">") else { continue }
+            let name = String(line[line.index(after: open)..<close])
+            if let k = names.firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) {
+                current = k
+                lines = []
+            }
+        }
+        if let k = current, values[k] == nil { values[k] = lines.joined(separator: " ") }
+        return values.map { $0 ?? "" }
     }
 }
 

@@ -22,8 +22,17 @@ public func appendEscapedField<C: Collection>(_ bytes: C, to out: inout [UInt8],
     }
 }
 
-/// Scores are written with 6 decimals: enough to rank, and identical across runs.
-public func formatScore(_ value: Float) -> String { String(format: "%.6f", Double(value)) }
+/// Scores are written with at least 6 decimals, and with more when 6 would not read back as the
+/// same Float: ties at 6 decimals keep their order through `merge`, and files compare byte for byte.
+public func formatScore(_ value: Float) -> String {
+    guard value.isFinite else { return "\(value)" }
+    for decimals in 6...17 {
+        let text = String(format: "%.*f", decimals, Double(value))
+        if Float(text) == value { return text }
+    }
+    // Tiny magnitudes: Swift's shortest representation, which reads back exactly.
+    return "\(value)"
+}
 
 /// Quotes a CSV field when it holds a comma, quote or line break.
 public func csvField(_ text: String) -> String {

@@ -3,6 +3,54 @@ import Foundation
 import Learning
 import LibraryIO
 
+/// How big a molecule Open Babel's 2D layout (gen2D) is asked to draw. Its time grows steeply with
+/// size and ring systems (a 290-atom hit took 350 s, and it cannot be interrupted), so hits beyond
+/// these limits get no picture in the report and zero coordinates in the SDF, with a note saying why.
+public struct DepictionLimits: Sendable {
+    public var maxHeavyAtoms: Int
+    /// Independent rings (bonds − atoms + fragments).
+    public var maxRings: Int
+
+    public init(maxHeavyAtoms: Int = 150, maxRings: Int = 20) { self.maxHeavyAtoms = maxHeavyAtoms; self.maxRings = maxRings }
+
+    /// Why a molecule is not laid out, or nil when it is within the limits.
+    public func refusal(_ graph: MolecularGraph) -> String? {
+        if graph.atomCount > maxHeavyAtoms {
+            return "not laid out in 2D: \(graph.atomCount) heavy atoms, above the limit of \(maxHeavyAtoms)"
+        }
+        let rings = graph.bondCount - graph.atomCount + graph.fragmentCount
+        if rings > maxRings { return "not laid out in 2D: \(rings) rings, above the limit of \(maxRings)" }
+        return nil
+    }
+
+    /// The refusal for a SMILES (parsed with `parser`), or nil when it may be laid out.
+    func refusal(smiles: String, parser: MoleculeParser) -> String? {
+        guard let graph = try? parser.parse(smiles: smiles) else { return nil }
+        return refusal(graph)
+    }
+}
+
+extension MolecularGraph {
+    /// Connected pieces (`.`-separated parts of a SMILES).
+    var fragmentCount: Int {
+        var seen = [Bool](repeating: false, count: atomCount)
+        var fragments = 0
+        var stack: [Int] = []
+        for root in 0..<atomCount where !seen[root] {
+            fragments += 1
+            seen[root] = true
+            stack.append(root)
+            while let atom = stack.popLast() {
+                for k in Int(neighbourOffsets[atom])..<Int(neighbourOffsets[atom + 1]) {
+                    let next = Int(neighbourAtoms[k])
+                    if !seen[next] { seen[next] = true; stack.append(next) }
+                }
+            }
+        }
+        return fragments
+    }
+}
+
 /// The chemist-facing outputs of a screen: an SDF of the hits and a self-contained HTML report.
 public enum HitReport {
     static func escape(_ text: String) -> String {
@@ -10,28 +58,34 @@ public enum HitReport {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    /// Hits as SDF: 2D coordinates from Open Babel, the hit-list values as data items.
-    public static func writeSDF(_ hits: [ExplainedHit], to path: String) throws {
+    /// Hits as SDF: 2D coordinates from Open Babel, the hit-list values (task and kept columns
+    /// included) as data items. A hit too large to lay out keeps zero coordinates and a `depiction`
+    /// item saying why.
+    public static func writeSDF(_ hits: [ExplainedHit], task: String, keptColumns: [String] = [], limits: DepictionLimits = DepictionLimits(),
+                                to path: String) throws {
         let parser = try MoleculeParser()
         var text = ""
         for h in hits {
             var record: String
-            do { record = try parser.molfile2D(smiles: h.hit.smiles) } catch { continue }
+            let refusal = limits.refusal(smiles: h.hit.smiles, parser: parser)
+            do { record = try parser.molfile2D(smiles: h.hit.smiles, layout: refusal == nil) } catch { continue }
             // Title line = id; the program line without Open Babel's timestamp, so the file is
             // identical from run to run.
             var lines = record.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             guard lines.count > 3 else { continue }
             lines[0] = h.hit.id
-            lines[1] = "  Winnow          2D"
+            lines[1] = refusal == nil ? "  Winnow          2D" : "  Winnow          0D"
             record = lines.joined(separator: "\n")
             if !record.hasSuffix("\n") { record += "\n" }
-            let items: [(String, String)] = [
+            var items: [(String, String)] = [
                 ("rank", String(h.rank)), ("record", String(h.hit.record)), ("id", h.hit.id), ("smiles", h.hit.smiles),
-                ("score", formatScore(h.hit.score)), ("uncertainty", formatScore(h.hit.uncertainty)),
+                ("score", formatScore(h.hit.score)), ("uncertainty", h.hit.uncertainty.map(formatScore) ?? ""),
                 ("nearest_active", h.nearestActive),
                 ("nearest_active_similarity", h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? ""),
-                ("scaffold", h.scaffold),
+                ("scaffold", h.scaffold), ("task", task),
             ]
+            items += zip(keptColumns, h.hit.kept).map { ($0, $1) }
+            if let refusal { items.append(("depiction", refusal)) }
             text += record
             for (name, value) in items { text += ">  <\(name)>\n\(value)\n\n" }
             text += "$$$$\n"
@@ -43,11 +97,25 @@ public enum HitReport {
         public var modelPath: String
         public var libraryPath: String
         public var summary: ScreenSummary
-        public var histogram: [Int]
+        public var histogram: ScoreHistogram
         public var shard: String?
-        public init(modelPath: String, libraryPath: String, summary: ScreenSummary, histogram: [Int], shard: String?) {
+        public var task: String
+        public var minimize: Bool
+        /// `--diverse`: its threshold, the hits asked for and the candidates it went through.
+        public var diversity: (threshold: Double, asked: Int, candidates: Int)?
+        public var limits: DepictionLimits
+        public init(modelPath: String, libraryPath: String, summary: ScreenSummary, histogram: ScoreHistogram, shard: String?,
+                    task: String, minimize: Bool = false, diversity: (threshold: Double, asked: Int, candidates: Int)? = nil,
+                    limits: DepictionLimits = DepictionLimits()) {
             self.modelPath = modelPath; self.libraryPath = libraryPath; self.summary = summary; self.histogram = histogram; self.shard = shard
+            self.task = task; self.minimize = minimize; self.diversity = diversity; self.limits = limits
         }
+    }
+
+    /// The sentence saying how many hits the diversity filter let through (report and standard error).
+    public static func diversitySentence(threshold: Double, allowed: Int, asked: Int, candidates: Int) -> String {
+        "the diversity filter (no two hits above Tanimoto \(String(format: "%.2f", threshold))) allowed \(allowed) of the \(asked) hits asked"
+            + " (from the \(candidates) best-scored candidates)"
     }
 
     /// One HTML file, no network: hit table with structure pictures, score histogram with the hit
@@ -69,13 +137,23 @@ public enum HitReport {
         <h2>Run</h2><table class="meta">
         <tr><td>Model</td><td>\(escape(run.modelPath)) — \(header.kind.rawValue) × \(header.members), tasks \(escape(header.tasks.joined(separator: ", "))), trained on \(escape(header.trainingData.file)) (\(header.trainingData.rows) molecules, \(escape(header.trainingData.split)))</td></tr>
         <tr><td>Model metrics</td><td>\(escape(header.metrics.filter { $0.key.hasPrefix("test.") && !$0.key.hasSuffix("molecules") }.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: ", ")))</td></tr>
+        <tr><td>Task</td><td>\(escape(run.task)) (\(run.minimize ? "lowest score first, --minimize" : "highest score first"))</td></tr>
         <tr><td>Library</td><td>\(escape(run.libraryPath))\(run.shard.map { " (shard \($0))" } ?? "")</td></tr>
         <tr><td>Molecules</td><td>read \(run.summary.read), scored \(run.summary.scored), rejected \(run.summary.rejected)</td></tr>
         <tr><td>Time</td><td>\(String(format: "%.1f s (%.0f molecules/s)", run.summary.seconds, run.summary.rate))</td></tr>
-        </table>
 
         """
-        html += "<h2>Score distribution</h2>\n" + histogramSVG(run.histogram, cutoff: hits.last.map { Double($0.hit.score) }) + "\n"
+        if let diversity = run.diversity {
+            html += "<tr><td>Diversity</td><td>\(escape(diversitySentence(threshold: diversity.threshold, allowed: hits.count, asked: diversity.asked, candidates: diversity.candidates)))</td></tr>\n"
+        }
+        let refusals = hits.map { run.limits.refusal(smiles: $0.hit.smiles, parser: parser) }
+        let undrawn = refusals.compactMap { $0 }.count
+        if undrawn > 0 {
+            html += "<tr><td>Depictions</td><td>\(undrawn) of \(hits.count) hits not drawn: above \(run.limits.maxHeavyAtoms) heavy atoms or \(run.limits.maxRings) rings, which Open Babel's 2D layout may take minutes to draw</td></tr>\n"
+        }
+        html += "</table>\n\n"
+        html += "<h2>Score distribution</h2>\n" + histogramSVG(run.histogram, cutoff: hits.last.map { Double($0.hit.score) })
+            + (run.histogram.nonFinite > 0 ? "<p>\(run.histogram.nonFinite) non-finite scores not shown.</p>" : "") + "\n"
         // Frequent scaffolds among the hits (grouped by scaffold identity, shown as SMILES).
         var groups: [String: (smiles: String, count: Int, first: Int)] = [:]
         for h in hits where !h.scaffold.isEmpty {
@@ -85,14 +163,16 @@ public enum HitReport {
         let frequent = groups.values.sorted { $0.count != $1.count ? $0.count > $1.count : $0.first < $1.first }.prefix(10)
         html += "<h2>Most frequent scaffolds among the hits</h2>\n<table><tr><th>Scaffold</th><th></th><th class=\"num\">Hits</th><th class=\"num\">Best rank</th></tr>\n"
         for group in frequent {
-            let picture = (try? parser.svg(smiles: group.smiles, size: 160)).map(inlineSVG) ?? ""
+            let picture = run.limits.refusal(smiles: group.smiles, parser: parser) != nil ? "(too large to draw)"
+                : (try? parser.svg(smiles: group.smiles, size: 160)).map(inlineSVG) ?? ""
             html += "<tr><td class=\"mol\">\(picture)</td><td class=\"smiles\">\(escape(group.smiles))</td><td class=\"num\">\(group.count)</td><td class=\"num\">\(group.first)</td></tr>\n"
         }
         html += "</table>\n<h2>Hits</h2>\n<table><tr><th class=\"num\">Rank</th><th>Structure</th><th>Id</th><th class=\"num\">Score</th><th class=\"num\">Uncertainty</th><th>Nearest known active</th><th class=\"num\">Tanimoto</th><th>SMILES</th></tr>\n"
-        for h in hits {
-            let picture = (try? parser.svg(smiles: h.hit.smiles, size: 160)).map(inlineSVG) ?? "(no depiction)"
+        for (h, refusal) in zip(hits, refusals) {
+            let picture = refusal.map { "(no depiction: \(escape($0)))" }
+                ?? (try? parser.svg(smiles: h.hit.smiles, size: 160)).map(inlineSVG) ?? "(no depiction)"
             html += "<tr><td class=\"num\">\(h.rank)</td><td class=\"mol\">\(picture)</td><td>\(escape(h.hit.id))</td>"
-                + "<td class=\"num\">\(formatScore(h.hit.score))</td><td class=\"num\">\(formatScore(h.hit.uncertainty))</td>"
+                + "<td class=\"num\">\(formatScore(h.hit.score))</td><td class=\"num\">\(h.hit.uncertainty.map(formatScore) ?? "")</td>"
                 + "<td>\(escape(h.nearestActive))</td><td class=\"num\">\(h.nearestActiveSimilarity.map { String(format: "%.3f", $0) } ?? "")</td>"
                 + "<td class=\"smiles\">\(escape(h.hit.smiles))</td></tr>\n"
         }
@@ -106,27 +186,38 @@ public enum HitReport {
         return String(svg[start.lowerBound...])
     }
 
-    static func histogramSVG(_ bins: [Int], cutoff: Double?) -> String {
+    /// The score histogram over the scores' real range (probabilities: 0 to 1), counts on a
+    /// square-root scale, with the hit cut-off.
+    static func histogramSVG(_ histogram: ScoreHistogram, cutoff: Double?) -> String {
         let width = 600.0, height = 200.0, margin = 30.0
+        let bins = Array(histogram.shownCounts)
+        let (lower, binWidth) = histogram.range
+        let upper = lower + Double(max(bins.count, 1)) * binWidth
         let peak = Double(max(bins.max() ?? 1, 1))
         let barWidth = (width - 2 * margin) / Double(max(bins.count, 1))
+        func x(_ value: Double) -> Double { margin + min(max((value - lower) / (upper - lower), 0), 1) * (width - 2 * margin) }
+        func label(_ value: Double) -> String {
+            histogram.scale == .probability ? String(format: "%.2f", value) : String(format: "%.4g", value)
+        }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height + 30))\" role=\"img\" aria-label=\"histogram of all scores\">\n"
         for (i, count) in bins.enumerated() {
             // Square-root scale so that the few high scores stay visible next to the bulk.
             let h = (Double(count) / peak).squareRoot() * height
-            svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#6a8fc7\"><title>%.2f–%.2f: %d</title></rect>\n",
-                          margin + Double(i) * barWidth, height - h, barWidth - 1, h,
-                          Double(i) / Double(bins.count), Double(i + 1) / Double(bins.count), count)
+            let from = lower + Double(i) * binWidth
+            svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#6a8fc7\"><title>", margin + Double(i) * barWidth, height - h,
+                          max(barWidth - 1, 0.5), h)
+                + "\(label(from))–\(label(from + binWidth)): \(count)</title></rect>\n"
         }
         svg += "<line x1=\"\(margin)\" y1=\"\(height)\" x2=\"\(width - margin)\" y2=\"\(height)\" stroke=\"#333\"/>\n"
-        for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%.2f</text>\n", margin + tick * (width - 2 * margin), height + 15, tick)
+        for tick in 0...4 {
+            let value = lower + Double(tick) / 4 * (upper - lower)
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">", x(value), height + 15) + label(value) + "</text>\n"
         }
-        if let cutoff {
-            let x = margin + min(max(cutoff, 0), 1) * (width - 2 * margin)
-            svg += String(format: "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c0392b\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>\n", x, x, height)
-            let anchor = x > width / 2 ? "end" : "start"
-            let labelX = String(format: "%.1f", x > width / 2 ? x - 4 : x + 4), value = String(format: "%.3f", cutoff)
+        if let cutoff, cutoff.isFinite {
+            let at = x(cutoff)
+            svg += String(format: "<line x1=\"%.1f\" y1=\"0\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c0392b\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>\n", at, at, height)
+            let anchor = at > width / 2 ? "end" : "start"
+            let labelX = String(format: "%.1f", at > width / 2 ? at - 4 : at + 4), value = String(format: "%.4g", cutoff)
             svg += "<text x=\"\(labelX)\" y=\"12\" font-size=\"11\" fill=\"#c0392b\" text-anchor=\"\(anchor)\">hit cut-off \(value)</text>\n"
         }
         svg += "<text x=\"\(width / 2)\" y=\"\(height + 28)\" font-size=\"11\" text-anchor=\"middle\">score (square-root scale counts)</text>\n</svg>"

@@ -23,13 +23,32 @@ public struct ExplainedHit: Sendable {
     public var nearestActive: String
     public var nearestActiveSimilarity: Double?
     public var scaffold: String
+
+    public init(rank: Int, hit: Hit, nearestActive: String, nearestActiveSimilarity: Double?, scaffold: String) {
+        self.rank = rank; self.hit = hit; self.nearestActive = nearestActive
+        self.nearestActiveSimilarity = nearestActiveSimilarity; self.scaffold = scaffold
+    }
+}
+
+/// What `ScreenJob.run()` hands back for the side outputs (SDF, report) and the summary line.
+public struct ScreenResult {
+    public var summary: ScreenSummary
+    public var hits: [ExplainedHit]
+    public var model: TrainedModel
+    public var histogram: ScoreHistogram
+    /// The model task that was screened.
+    public var task: String
+    /// Candidates the diversity filter went through (the best-scored pool), when `--diverse` was set.
+    public var diversityCandidates: Int?
 }
 
 /// Progress saved by `--checkpoint DIR`, enough to finish the same screen after a crash with
 /// byte-identical outputs.
 struct ScreenCheckpoint: Codable {
     /// 2: adds `libraryHash` (version-1 checkpoints are refused with the "another version" message).
-    static let version = 2
+    /// 3: hits carry optional uncertainties and kept columns, the pool its direction (`--minimize`),
+    /// the histogram its range, and the task screened is recorded.
+    static let version = 3
     var version = ScreenCheckpoint.version
     var library: String
     var libraryBytes: Int64
@@ -43,8 +62,11 @@ struct ScreenCheckpoint: Codable {
     var pool: TopHits
     var errorsBytes: UInt64
     var allScoresBytes: UInt64
-    /// Scores of every scored molecule in 50 bins over [0, 1] (values outside are clamped).
-    var histogram: [Int] = [Int](repeating: 0, count: ScreenJob.histogramBins)
+    /// Scores of every scored molecule (see `ScoreHistogram`).
+    var histogram: ScoreHistogram
+    /// Recorded so that a resume with the other direction is refused (it is also in `settings`).
+    var minimize: Bool
+    var task: String
 }
 
 /// `winnow screen`: streams a library through a model on all cores, keeps the best hits in bounded
@@ -60,6 +82,12 @@ public struct ScreenJob {
     public var errorsPath: String?
     public var allScoresPath: String?
     public var diverse: Double?
+    /// The model task to screen on: required when the model has several, else its only one.
+    public var task: String?
+    /// Lowest score first (docking-like scores).
+    public var minimize = false
+    /// Library columns (CSV/TSV) or SDF data items copied into the hit list and hit SDF.
+    public var keepColumns: [String] = []
     public var threads = 1
     public var checkpointDirectory: String?
     public var resume = false
@@ -68,7 +96,6 @@ public struct ScreenJob {
     /// Records per round: fixed, so that rounds (and checkpoints) do not depend on the thread count.
     /// Large enough that the end-of-round wait for the last batch costs little (about 1% on 2 threads).
     public var roundSize = 16384
-    public static let histogramBins = 50
 
     public init(modelPath: String, library: String, output: String) {
         self.modelPath = modelPath
@@ -81,10 +108,10 @@ public struct ScreenJob {
     var poolSize: Int { diverse == nil ? top : top * 5 }
 
     var settingsDescription: String {
-        "top=\(top) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-")"
+        "top=\(top) minimize=\(minimize) task=\(task ?? "-") keep=\(keepColumns.joined(separator: "|")) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-")"
     }
 
-    public func run() throws -> (summary: ScreenSummary, hits: [ExplainedHit], model: TrainedModel, histogram: [Int]) {
+    public func run() throws -> ScreenResult {
         let modelData: Data
         do { modelData = try Data(contentsOf: URL(fileURLWithPath: modelPath)) } catch {
             throw InputError("\(modelPath): cannot read the model file")
@@ -93,20 +120,26 @@ public struct ScreenJob {
         do { trained = try TrainedModel.load(try ModelArchive.decode(modelData, source: modelPath), source: modelPath) } catch {
             throw InputError("\(error)")
         }
+        let taskIndex = try ModelTask.index(in: trained.header, requested: task, modelPath: modelPath)
+        let taskName = trained.header.tasks[taskIndex]
+        let hasUncertainty = trained.hasUncertainty
         let modelHash = fnv1aHex(modelData)
         let libraryBytes = library == "-" ? -1 : ((try? FileManager.default.attributesOfItem(atPath: library)[.size] as? NSNumber)?.int64Value ?? -1)
         let checkpointURL = checkpointDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("screen.checkpoint.json") }
 
         var state = ScreenCheckpoint(library: library, libraryBytes: libraryBytes, modelHash: modelHash, settings: settingsDescription,
-                                     recordsDone: 0, summary: ScreenSummary(), pool: TopHits(capacity: poolSize),
-                                     errorsBytes: 0, allScoresBytes: 0)
+                                     recordsDone: 0, summary: ScreenSummary(), pool: TopHits(capacity: poolSize, minimize: minimize),
+                                     errorsBytes: 0, allScoresBytes: 0,
+                                     histogram: ScoreHistogram(scale: trained.header.taskKind == .classification ? .probability : .adaptive),
+                                     minimize: minimize, task: taskName)
         if resume {
             guard let checkpointURL else { throw InputError("--resume needs --checkpoint DIR") }
             if let data = try? Data(contentsOf: checkpointURL) {
                 guard let saved = try? JSONDecoder().decode(ScreenCheckpoint.self, from: data), saved.version == ScreenCheckpoint.version else {
                     throw InputError("\(checkpointURL.path): damaged or from another Winnow version; delete it to start over")
                 }
-                guard saved.library == library, saved.libraryBytes == libraryBytes, saved.modelHash == modelHash, saved.settings == settingsDescription else {
+                guard saved.library == library, saved.libraryBytes == libraryBytes, saved.modelHash == modelHash, saved.settings == settingsDescription,
+                      saved.minimize == minimize, saved.task == taskName else {
                     throw InputError("\(checkpointURL.path): was made by a screen with another library, model or settings; delete it to start over")
                 }
                 state = saved
@@ -119,11 +152,11 @@ public struct ScreenJob {
         // Side outputs are appended round by round; on resume they are cut back to the checkpoint.
         let errors = try errorsPath.map { (path) throws -> AppendFile in try AppendFile(path: path, truncateTo: state.errorsBytes, header: "record\tid\tinput\treason\n", inPlace: checkpointURL != nil) }
         let allScores = try allScoresPath.map { (path) throws -> AppendFile in
-            try AppendFile(path: path, truncateTo: state.allScoresBytes, header: "record,id,score,uncertainty\n", inPlace: checkpointURL != nil)
+            try AppendFile(path: path, truncateTo: state.allScoresBytes, header: AllScores.header + "\n", inPlace: checkpointURL != nil)
         }
 
         let reader = try LibraryReader(path: library, format: format, smilesColumn: smilesColumn, idColumn: idColumn,
-                                       hashContent: checkpointURL != nil)
+                                       hashContent: checkpointURL != nil, keepColumns: keepColumns)
         // Skip what the checkpoint covers (rounds are whole batches, so this lands on the boundary).
         let batchSize = 256
         while reader.recordsRead < state.recordsDone {
@@ -149,8 +182,8 @@ public struct ScreenJob {
         // checkpoints) do not depend on the thread count.
         let stream = BatchStream(reader: reader, batchSize: batchSize, roundSize: roundSize)
         let wantScores = allScores != nil
-        let bins = Self.histogramBins
-        typealias BatchResult = (hits: [Hit], scored: Int, err: [UInt8], scores: [UInt8], histogram: [Int], rejected: Int, read: Int)
+        let minimize = self.minimize
+        typealias BatchResult = (hits: [Hit], scored: Int, err: [UInt8], scores: [UInt8], values: [Float], rejected: Int, read: Int)
         try stream.run(pool: pool, prepare: { _ -> @Sendable (RecordBatch, Int) -> BatchResult in
             // Molecules that cannot beat the pool's worst hit at the start of the round cannot enter
             // it during the round either: workers skip building their hit records.
@@ -169,22 +202,34 @@ public struct ScreenJob {
                 }
                 var hits: [Hit] = []
                 var scores: [UInt8] = []
-                var histogram = [Int](repeating: 0, count: bins)
+                var values: [Float] = []
+                var scored = 0
                 if !graphs.isEmpty {
                     let prediction = workers.models[worker].predict(graphs)
+                    values.reserveCapacity(kept.count)
                     for (k, i) in kept.enumerated() {
                         let record = batch.firstRecord + i
-                        let score = prediction.scores[k][0], uncertainty = prediction.uncertainties[k][0]
-                        histogram[min(Int((min(max(score, 0), 1) * Float(bins)).rounded(.down)), bins - 1)] += 1
-                        if wantScores {
-                            scores += Array("\(record),\(csvField(batch.ids[i])),\(formatScore(score)),\(formatScore(uncertainty))\n".utf8)
+                        let score = prediction.scores[k][taskIndex]
+                        let uncertainty = hasUncertainty ? prediction.uncertainties[k][taskIndex] : nil
+                        // A non-finite score cannot be ranked: the record is listed with the reason.
+                        if let problem = nonFiniteScoreReason(score) {
+                            batch.appendErrorLine(i, reason: problem, to: &err)
+                            continue
                         }
-                        if let threshold, !(score > threshold.score || (score == threshold.score && record < threshold.record)) { continue }
-                        let smiles = batch.kind == .smiles ? batch.text(i) : graphs[k].smiles()
-                        hits.append(Hit(record: record, id: batch.ids[i], smiles: smiles, score: score, uncertainty: uncertainty))
+                        scored += 1
+                        values.append(score)
+                        if wantScores {
+                            scores += Array(AllScores.line(record: record, id: batch.ids[i], score: score, uncertainty: uncertainty, task: taskName).utf8)
+                        }
+                        let hit = Hit(record: record, id: batch.ids[i], smiles: "", score: score, uncertainty: uncertainty)
+                        if let threshold, !hit.ranksBefore(threshold, minimize: minimize) { continue }
+                        var entry = hit
+                        entry.smiles = batch.kind == .smiles ? batch.text(i) : graphs[k].smiles()
+                        entry.kept = batch.keptValues(i)
+                        hits.append(entry)
                     }
                 }
-                return (hits, kept.count, err, scores, histogram, read - kept.count, read)
+                return (hits, scored, err, scores, values, read - scored, read)
             }
         }) { current, results in
             var scoresText: [UInt8] = []
@@ -193,7 +238,7 @@ public struct ScreenJob {
                 errorText += result.err
                 scoresText += result.scores
                 for hit in result.hits { state.pool.insert(hit) }
-                for b in 0..<bins { state.histogram[b] += result.histogram[b] }
+                state.histogram.add(result.values)
                 state.summary.read += result.read
                 state.summary.scored += result.scored
                 state.summary.rejected += result.rejected
@@ -219,13 +264,14 @@ public struct ScreenJob {
         try allScores?.close()
         state.summary.seconds = secondsBefore + Date().timeIntervalSince(started)
         let hits = try explain(state.pool.sorted(), model: trained)
-        try writeHitList(hits, to: output)
+        try HitList.write(hits, task: taskName, keptColumns: keepColumns, to: output)
         if let checkpointURL {
             state.recordsDone = reader.recordsRead
             state.libraryHash = reader.contentHash.map(hexHash) ?? ""
             try save(state, to: checkpointURL)
         }
-        return (state.summary, hits, trained, state.histogram)
+        return ScreenResult(summary: state.summary, hits: hits, model: trained, histogram: state.histogram, task: taskName,
+                            diversityCandidates: diverse == nil ? nil : state.pool.count)
     }
 
     private func save(_ state: ScreenCheckpoint, to url: URL) throws {
@@ -273,49 +319,126 @@ public struct ScreenJob {
         }
     }
 
-    func writeHitList(_ hits: [ExplainedHit], to path: String) throws {
-        var text = HitList.header + "\n"
-        for h in hits { text += HitList.line(h) + "\n" }
+}
+
+/// The hit-list CSV: its columns, and how `winnow merge` reads lists back and combines them.
+///
+/// Columns: `rank,record,id,smiles,score,uncertainty,nearest_active,nearest_active_similarity,scaffold,task`,
+/// then the `--keep-columns` in the order asked. Scores are written so that they read back as the
+/// same Float (see `formatScore`), so a merge ranks exactly as the single run did.
+public enum HitList {
+    public static let columns = ["rank", "record", "id", "smiles", "score", "uncertainty", "nearest_active",
+                                 "nearest_active_similarity", "scaffold", "task"]
+
+    public static func header(keptColumns: [String]) -> String { (columns + keptColumns).map(csvField).joined(separator: ",") }
+
+    public static func line(_ h: ExplainedHit, task: String) -> String {
+        ([String(h.rank), String(h.hit.record), csvField(h.hit.id), csvField(h.hit.smiles), formatScore(h.hit.score),
+          h.hit.uncertainty.map(formatScore) ?? "", csvField(h.nearestActive),
+          h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? "", csvField(h.scaffold), csvField(task)]
+         + h.hit.kept.map(csvField)).joined(separator: ",")
+    }
+
+    public static func write(_ hits: [ExplainedHit], task: String, keptColumns: [String], to path: String) throws {
+        var text = header(keptColumns: keptColumns) + "\n"
+        for h in hits { text += line(h, task: task) + "\n" }
         let out = try OutputFile(path: path)
         try out.write(text)
         try out.close()
     }
-}
 
-/// The hit-list CSV: its columns and how `winnow merge` reads it back.
-public enum HitList {
-    public static let header = "rank,record,id,smiles,score,uncertainty,nearest_active,nearest_active_similarity,scaffold"
-
-    public static func line(_ h: ExplainedHit) -> String {
-        [String(h.rank), String(h.hit.record), csvField(h.hit.id), csvField(h.hit.smiles), formatScore(h.hit.score),
-         formatScore(h.hit.uncertainty), csvField(h.nearestActive),
-         h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? "", csvField(h.scaffold)].joined(separator: ",")
+    /// One hit list read back: its hits, the task they were scored on (nil when the list is empty)
+    /// and its kept columns.
+    public struct File: Sendable {
+        public var path: String
+        public var hits: [ExplainedHit]
+        public var task: String?
+        public var keptColumns: [String]
     }
 
-    /// Reads a hit list written by `screen` (for `merge`).
-    public static func read(_ path: String) throws -> [ExplainedHit] {
+    /// Reads a hit list written by `screen` (for `merge`). Refuses rows that are not the screen's
+    /// (bad numbers, non-finite scores, ranks out of sequence).
+    public static func read(_ path: String) throws -> File {
         let table = try CSVTable.read(path: path)
-        guard table.header.joined(separator: ",") == header else {
-            throw InputError("\(path): not a Winnow hit list (expected columns \(header))")
+        guard table.header.count >= columns.count, Array(table.header.prefix(columns.count)) == columns else {
+            throw InputError("\(path): not a Winnow hit list (expected columns \(columns.joined(separator: ",")), then any kept columns)")
         }
-        return try table.rows.enumerated().map { index, f in
-            guard f.count == 9, let record = Int(f[1]), let score = Float(f[4]), let uncertainty = Float(f[5]) else {
-                throw InputError("\(path): line \(index + 2) is not a valid hit-list row")
+        var task: String? = nil
+        let hits = try table.rows.enumerated().map { index, f in
+            let line = index + 2
+            guard f.count == table.header.count, let record = Int(f[1]), let score = Float(f[4]) else {
+                throw InputError("\(path): line \(line) is not a valid hit-list row")
             }
-            return ExplainedHit(rank: Int(f[0]) ?? 0, hit: Hit(record: record, id: f[2], smiles: f[3], score: score, uncertainty: uncertainty),
+            guard score.isFinite else { throw InputError("\(path): line \(line): the score '\(f[4])' is not a finite number") }
+            var uncertainty: Float? = nil
+            if !f[5].isEmpty {
+                guard let value = Float(f[5]), value.isFinite else {
+                    throw InputError("\(path): line \(line): the uncertainty '\(f[5])' is not a finite number")
+                }
+                uncertainty = value
+            }
+            guard Int(f[0]) == index + 1 else { throw InputError("\(path): line \(line): rank \(f[0]) where \(index + 1) was expected") }
+            if let task, task != f[9] { throw InputError("\(path): line \(line): task '\(f[9])' where the list began with '\(task)'") }
+            task = f[9]
+            return ExplainedHit(rank: index + 1, hit: Hit(record: record, id: f[2], smiles: f[3], score: score, uncertainty: uncertainty,
+                                                          kept: Array(f[columns.count...])),
                                 nearestActive: f[6], nearestActiveSimilarity: Double(f[7]), scaffold: f[8])
         }
+        return File(path: path, hits: hits, task: task, keptColumns: Array(table.header[columns.count...]))
     }
 
-    /// Merges shard hit lists into one ranked list of at most `top` hits.
-    public static func merge(_ lists: [[ExplainedHit]], top: Int) -> [ExplainedHit] {
-        let all = lists.flatMap { $0 }.sorted { $0.hit.ranksBefore($1.hit) }
-        return all.prefix(top).enumerated().map { index, h in
+    /// Merges shard hit lists into one ranked list of at most `top` hits. Refuses lists that cannot
+    /// come from shards of one screen: the same record twice (a list given twice, overlapping shards),
+    /// other tasks or kept columns, or a list not ranked in the direction asked (`minimize`).
+    public static func merge(_ files: [File], top: Int, minimize: Bool) throws -> (hits: [ExplainedHit], task: String?, keptColumns: [String]) {
+        guard let first = files.first else { return ([], nil, []) }
+        var seen: [Int: (path: String, list: Int)] = [:]
+        var task: (name: String, path: String)? = nil
+        for (list, file) in files.enumerated() {
+            guard file.keptColumns == first.keptColumns else {
+                throw InputError("\(file.path): kept columns (\(file.keptColumns.joined(separator: ","))) differ from \(first.path)'s (\(first.keptColumns.joined(separator: ",")))")
+            }
+            if let name = file.task {
+                if let task, task.name != name {
+                    throw InputError("\(file.path): hits scored on task '\(name)', but \(task.path)'s on '\(task.name)'")
+                }
+                task = task ?? (name, file.path)
+            }
+            for (a, b) in zip(file.hits, file.hits.dropFirst()) where b.hit.ranksBefore(a.hit, minimize: minimize) {
+                throw InputError("\(file.path): ranks \(a.rank) and \(b.rank) are not in \(minimize ? "ascending" : "descending") score order"
+                                 + (minimize ? "; was it screened without --minimize?" : "; was it screened with --minimize? Then merge with --minimize"))
+            }
+            for h in file.hits {
+                if let other = seen[h.hit.record] {
+                    throw InputError(other.list == list ? "\(file.path): record \(h.hit.record) (\(h.hit.id)) is in the list twice"
+                                     : "\(file.path): record \(h.hit.record) (\(h.hit.id)) is also in \(other.path)"
+                                       + (other.path == file.path ? ": the same list given twice" : ": shards that overlap, or a list given twice under two names"))
+                }
+                seen[h.hit.record] = (file.path, list)
+            }
+        }
+        let all = files.flatMap { $0.hits }.sorted { $0.hit.ranksBefore($1.hit, minimize: minimize) }
+        let hits = all.prefix(top).enumerated().map { index, h in
             var copy = h
             copy.rank = index + 1
             return copy
         }
+        return (hits, task?.name, first.keptColumns)
     }
+}
+
+/// `--all-scores`: one line per scored record.
+public enum AllScores {
+    public static let header = "record,id,score,uncertainty,task"
+
+    public static func line(record: Int, id: String, score: Float, uncertainty: Float?, task: String) -> String {
+        "\(record),\(csvField(id)),\(formatScore(score)),\(uncertainty.map(formatScore) ?? ""),\(csvField(task))\n"
+    }
+}
+
+/// Why a score cannot be ranked, or nil for a finite one.
+public func nonFiniteScoreReason(_ score: Float) -> String? {
+    score.isFinite ? nil : "the model gave a non-finite score (\(score)); the record cannot be ranked"
 }
 
 private func hexHash(_ value: UInt64) -> String { String(value, radix: 16) }

@@ -5,24 +5,30 @@ public struct Hit: Sendable, Codable, Equatable {
     public var id: String
     public var smiles: String
     public var score: Float
-    public var uncertainty: Float
+    /// Spread over the ensemble's members; nil for a one-member model (no ensemble, no uncertainty).
+    public var uncertainty: Float?
+    /// Library columns (`--keep-columns`) carried through to the outputs, in the order asked.
+    public var kept: [String]
 
-    public init(record: Int, id: String, smiles: String, score: Float, uncertainty: Float) {
-        self.record = record; self.id = id; self.smiles = smiles; self.score = score; self.uncertainty = uncertainty
+    public init(record: Int, id: String, smiles: String, score: Float, uncertainty: Float?, kept: [String] = []) {
+        self.record = record; self.id = id; self.smiles = smiles; self.score = score; self.uncertainty = uncertainty; self.kept = kept
     }
 
-    /// Ranking order: higher score first; equal scores in input order, so output is deterministic.
-    @inline(__always) public func ranksBefore(_ other: Hit) -> Bool {
-        score != other.score ? score > other.score : record < other.record
+    /// Ranking order: higher score first (lower with `minimize`); equal scores in input order, so
+    /// output is deterministic. Scores are finite (the screen rejects records with non-finite ones).
+    @inline(__always) public func ranksBefore(_ other: Hit, minimize: Bool) -> Bool {
+        score != other.score ? (minimize ? score < other.score : score > other.score) : record < other.record
     }
 }
 
 /// The best `capacity` hits seen so far, in bounded memory (a binary heap with the worst on top).
 public struct TopHits: Sendable, Codable {
     public let capacity: Int
+    /// Lowest score first (docking-like scores) instead of highest.
+    public let minimize: Bool
     private(set) var heap: [Hit] = []
 
-    public init(capacity: Int) { self.capacity = max(0, capacity) }
+    public init(capacity: Int, minimize: Bool = false) { self.capacity = max(0, capacity); self.minimize = minimize }
 
     public var count: Int { heap.count }
 
@@ -34,17 +40,17 @@ public struct TopHits: Sendable, Codable {
         if heap.count < capacity {
             heap.append(hit)
             siftUp(heap.count - 1)
-        } else if hit.ranksBefore(heap[0]) {
+        } else if hit.ranksBefore(heap[0], minimize: minimize) {
             heap[0] = hit
             siftDown(0)
         }
     }
 
     /// Best first.
-    public func sorted() -> [Hit] { heap.sorted { $0.ranksBefore($1) } }
+    public func sorted() -> [Hit] { heap.sorted { $0.ranksBefore($1, minimize: minimize) } }
 
     // The root holds the hit that ranks last.
-    private func worse(_ a: Int, _ b: Int) -> Bool { heap[b].ranksBefore(heap[a]) }
+    private func worse(_ a: Int, _ b: Int) -> Bool { heap[b].ranksBefore(heap[a], minimize: minimize) }
 
     private mutating func siftUp(_ index: Int) {
         var i = index

@@ -15,6 +15,8 @@ enum ExitStatus {
     /// A file cannot be used: an input (library, model, labels, campaign, hit list) is missing,
     /// unreadable or damaged, or an output cannot be written.
     static let fileProblem: Int32 = 2
+    /// Nothing could be scored: the library is empty or every record was rejected (`screen`, `predict`).
+    static let nothingScored: Int32 = 3
     /// The command line is wrong: unknown command or option, a value out of range (BSD's EX_USAGE,
     /// which swift-argument-parser also uses for its own parse errors).
     static let badUsage: Int32 = 64

@@ -11,6 +11,9 @@ struct PredictCommand: ParsableCommand {
         abstract: "Score every molecule of a library with a model: id, smiles, score, uncertainty.",
         discussion: """
         Rejected records go to --errors as record<TAB>id<TAB>input<TAB>reason; output order is input order.
+        A one-task model writes score,uncertainty; a multi-task model score_TASK,uncertainty_TASK for every
+        task, or for the one chosen with --task. The uncertainty is empty for a one-member model (no
+        ensemble). Exit status 3: nothing could be scored (an empty library, or every record rejected).
 
         Example: winnow predict --model targets/bace1/model.winnow libraries/moses_sample_10k.smi -o scores.csv
         """
@@ -19,6 +22,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Model file.") var model: String
     @Argument(help: "Library file (.smi, .csv, .tsv, .sdf, optionally .gz), or '-' for standard input.") var input: String
     @OptionGroup var inputOptions: InputOptions
+    @Option(help: "Only this task of a multi-task model (default: every task, each in its own columns).") var task: String?
     @Option(name: .shortAndLong, help: "Output CSV (default: standard output).") var output: String?
     @Option(help: "Write rejected records here.") var errors: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
@@ -30,23 +34,27 @@ struct PredictCommand: ParsableCommand {
         try checkFiles(outputs: [output ?? "-", errors], inputs: [model, input])
         let trained = try TrainedModel.read(from: URL(fileURLWithPath: model))
         BLAS.useSingleThread()
-        let summary = try Self.score(trained, input: input, inputOptions: inputOptions, output: output, errorsPath: errors,
+        let tasks = try task.map { (name) throws(InputError) -> [Int] in [try ModelTask.index(in: trained.header, requested: name, modelPath: model)] }
+            ?? Array(trained.header.tasks.indices)
+        let summary = try Self.score(trained, tasks: tasks, input: input, inputOptions: inputOptions, output: output, errorsPath: errors,
                                      threads: threads ?? defaultThreadCount(), progress: !quiet)
         printToStandardError(String(format: "winnow predict: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s)",
                                     summary.read, summary.written, summary.rejected, summary.seconds, summary.rate))
+        if summary.written == 0 { throw nothingScored(command: "predict", summary: summary, library: input) }
     }
 
     /// Streams the library in batches through one model copy per worker and writes rows in input order.
-    static func score(_ trained: TrainedModel, input: String, inputOptions: InputOptions, output: String?, errorsPath: String?,
+    static func score(_ trained: TrainedModel, tasks: [Int], input: String, inputOptions: InputOptions, output: String?, errorsPath: String?,
                       threads: Int, progress showProgress: Bool) throws -> RunSummary {
         let reader = try LibraryReader(path: input, format: inputOptions.libraryFormat, smilesColumn: inputOptions.smilesColumn,
                                        idColumn: inputOptions.idColumn)
         let out = try OutputFile(path: output)
         let errors = try errorsPath.map { (p) throws(InputError) in try OutputFile(path: p) }
         try errors?.write("record\tid\tinput\treason\n")
-        let tasks = trained.header.tasks
-        let columns = tasks.count == 1 ? ["score", "uncertainty"] : tasks.flatMap { ["score_\($0)", "uncertainty_\($0)"] }
-        try out.write((["id", "smiles"] + columns).joined(separator: ",") + "\n")
+        let names = trained.header.tasks
+        let columns = names.count == 1 ? ["score", "uncertainty"] : tasks.flatMap { ["score_\(names[$0])", "uncertainty_\(names[$0])"] }
+        try out.write((["id", "smiles"] + columns).map(csvField).joined(separator: ",") + "\n")
+        let hasUncertainty = trained.hasUncertainty
         let pool = WorkerPool(threads: threads)
         defer { pool.shutdown() }
         let workers = try ModelWorkers(trained, count: pool.threads)
@@ -63,15 +71,20 @@ struct PredictCommand: ParsableCommand {
             let prediction = graphs.isEmpty ? Prediction(scores: [], uncertainties: []) : workers.models[worker].predict(graphs)
             var text = ""
             for (k, i) in kept.enumerated() {
+                // A non-finite score is no prediction: the record is listed with the reason.
+                if let problem = tasks.lazy.compactMap({ nonFiniteScoreReason(prediction.scores[k][$0]) }).first {
+                    batch.appendErrorLine(i, reason: problem, to: &result.errors)
+                    continue
+                }
                 text += csvField(batch.ids[i]) + "," + csvField(batch.kind == .smiles ? batch.text(i) : graphs[k].smiles())
-                for t in 0..<tasks.count {
-                    text += String(format: ",%.6f,%.6f", prediction.scores[k][t], prediction.uncertainties[k][t])
+                for t in tasks {
+                    text += "," + formatScore(prediction.scores[k][t]) + "," + (hasUncertainty ? formatScore(prediction.uncertainties[k][t]) : "")
                 }
                 text += "\n"
+                result.written += 1
             }
             result.out = Array(text.utf8)
-            result.written = kept.count
-            result.rejected = batch.count - kept.count
+            result.rejected = batch.count - result.written
             return result
         }
     }

@@ -12,7 +12,9 @@ struct ScreenCommand: ParsableCommand {
         Streams the library through parsing, featurising and scoring on all cores and keeps the best
         --top hits in bounded memory. Hit list columns: rank, record, id, smiles, score, uncertainty,
         nearest_active (from the model's training actives), nearest_active_similarity (Tanimoto on
-        Morgan r2/2048 bits), scaffold (Bemis-Murcko). Ties are broken by input order.
+        Morgan r2/2048 bits), scaffold (Bemis-Murcko), task, then any --keep-columns. Ties are broken
+        by input order. A model with several tasks needs --task NAME. Exit status 3: nothing could be
+        scored (an empty library, or every record rejected).
 
         Example: winnow screen --model targets/bace1/model.winnow --library libraries/moses_sample_10k.smi \\
                  --top 100 -o hits.csv
@@ -23,9 +25,16 @@ struct ScreenCommand: ParsableCommand {
     @Option(help: "Library file (.smi, .csv, .tsv, .sdf, optionally .gz), or '-' for standard input.") var library: String
     @OptionGroup var inputOptions: InputOptions
     @Option(help: "Hits to keep.") var top = 1000
+    @Option(help: "Model task to screen on (required when the model has several; default: its only task).") var task: String?
+    @Flag(help: "Lowest score first (docking-like scores); the default ranks the highest first.") var minimize = false
+    @Option(help: "Library columns (CSV/TSV) or SDF data items to copy into the hit list and hit SDF, comma-separated, e.g. vendor_id,price.")
+    var keepColumns: String?
     @Option(name: .shortAndLong, help: "Hit list (CSV).") var output: String
     @Option(help: "Hits as SDF with 2D coordinates and the hit-list values as data items.") var sdf: String?
     @Option(help: "Self-contained HTML report: hit table with structures, score histogram, scaffolds.") var report: String?
+    @Option(help: "Hits with more heavy atoms get no 2D layout (no picture, zero SDF coordinates): Open Babel's layout can take minutes on very large molecules.")
+    var depictionMaxAtoms = DepictionLimits().maxHeavyAtoms
+    @Option(help: "Hits with more rings get no 2D layout either.") var depictionMaxRings = DepictionLimits().maxRings
     @Option(help: "Every scored record (record,id,score,uncertainty); gzip when the name ends in .gz.") var allScores: String?
     @Option(help: "Write rejected records here.") var errors: String?
     @Option(help: "No two hits more similar than this Tanimoto (greedy in score order).") var diverse: Double?
@@ -41,6 +50,10 @@ struct ScreenCommand: ParsableCommand {
         if let diverse, !(0...1).contains(diverse) { throw ValidationError("--diverse must be a Tanimoto between 0 and 1") }
         if let shard, ShardSpec(shard) == nil { throw ValidationError("--shard must be K/N with 1 ≤ K ≤ N, e.g. 2/4") }
         if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint DIR") }
+        if depictionMaxAtoms < 0 || depictionMaxRings < 0 { throw ValidationError("--depiction-max-atoms and --depiction-max-rings must be 0 or more") }
+        if let keepColumns, parseColumnList(keepColumns) == nil {
+            throw ValidationError("--keep-columns must be column names separated by commas, e.g. vendor_id,price")
+        }
     }
 
     func run() throws {
@@ -53,19 +66,32 @@ struct ScreenCommand: ParsableCommand {
         job.errorsPath = errors
         job.allScoresPath = allScores
         job.diverse = diverse
+        job.task = task
+        job.minimize = minimize
+        job.keepColumns = keepColumns.flatMap(parseColumnList) ?? []
         job.threads = threads ?? defaultThreadCount()
         job.checkpointDirectory = checkpoint
         job.resume = resume
         job.shard = shard.flatMap(ShardSpec.init)
         job.showProgress = !quiet
-        let (summary, hits, trained, histogram) = try job.run()
-        if let sdf { try HitReport.writeSDF(hits, to: sdf) }
+        let result = try job.run()
+        let summary = result.summary, hits = result.hits
+        let limits = DepictionLimits(maxHeavyAtoms: depictionMaxAtoms, maxRings: depictionMaxRings)
+        if let sdf { try HitReport.writeSDF(hits, task: result.task, keptColumns: job.keepColumns, limits: limits, to: sdf) }
+        var diversity: (threshold: Double, asked: Int, candidates: Int)? = nil
+        if let diverse, let candidates = result.diversityCandidates { diversity = (diverse, top, candidates) }
         if let report {
-            try HitReport.writeHTML(hits, model: trained, run: .init(modelPath: model, libraryPath: library, summary: summary,
-                                                                     histogram: histogram, shard: shard), to: report)
+            try HitReport.writeHTML(hits, model: result.model, run: .init(modelPath: model, libraryPath: library, summary: summary,
+                                                                          histogram: result.histogram, shard: shard, task: result.task,
+                                                                          minimize: minimize, diversity: diversity, limits: limits), to: report)
         }
         printToStandardError(String(format: "winnow screen: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s); %d hits in %@",
                                     summary.read, summary.scored, summary.rejected, summary.seconds, summary.rate, hits.count, output))
+        if let diversity, hits.count < top {
+            printToStandardError("winnow screen: note: " + HitReport.diversitySentence(threshold: diversity.threshold, allowed: hits.count,
+                                                                                      asked: top, candidates: diversity.candidates))
+        }
+        if summary.scored == 0 { throw nothingScored(command: "screen", summary: RunSummary(summary), library: library) }
     }
 }
 
@@ -73,19 +99,49 @@ struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Combine the hit lists of shards (winnow screen --shard K/N) into one.",
-        discussion: "Example: winnow merge hits-*.csv --top 1000 -o hits.csv"
+        discussion: """
+        Refuses lists that cannot be shards of one screen: a record in two lists (the same list given
+        twice, overlapping shards), non-finite scores, other tasks or kept columns, and lists not
+        ranked in the direction asked (--minimize when the shards were screened with --minimize).
+
+        Example: winnow merge hits-*.csv --top 1000 -o hits.csv
+        """
     )
 
     @Argument(help: "Hit lists written by winnow screen.") var inputs: [String]
     @Option(help: "Hits to keep.") var top = 1000
+    @Flag(help: "The shards were screened with --minimize (lowest score first).") var minimize = false
     @Option(name: .shortAndLong, help: "Merged hit list.") var output: String
 
     func run() throws {
         try checkFiles(outputs: [output], inputs: inputs)
-        let merged = HitList.merge(try inputs.map { try HitList.read($0) }, top: top)
-        var text = HitList.header + "\n"
-        for hit in merged { text += HitList.line(hit) + "\n" }
-        try OutputFile.write(text, to: output)
-        printToStandardError("winnow merge: \(merged.count) hits from \(inputs.count) lists in \(output)")
+        let merged = try HitList.merge(try inputs.map { try HitList.read($0) }, top: top, minimize: minimize)
+        // A list with no hits names no task; the merged list then has none to write either.
+        try HitList.write(merged.hits, task: merged.task ?? "", keptColumns: merged.keptColumns, to: output)
+        printToStandardError("winnow merge: \(merged.hits.count) hits from \(inputs.count) lists in \(output)")
+    }
+}
+
+/// Splits `a,b,c` into column names; nil when a name is empty.
+func parseColumnList(_ text: String) -> [String]? {
+    let names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    return names.contains(where: \.isEmpty) ? nil : names
+}
+
+/// Warns that nothing was scored and gives the exit status for it (not 0: a pipeline must not take
+/// an empty hit list for a result).
+func nothingScored(command: String, summary: RunSummary, library: String) -> ExitCode {
+    let why = summary.read == 0 ? "\(library) has no records" : "all \(summary.read) records of \(library) were rejected (see --errors for the reasons)"
+    printToStandardError("winnow \(command): warning: nothing was scored: \(why)")
+    return ExitCode(ExitStatus.nothingScored)
+}
+
+extension RunSummary {
+    init(_ screen: ScreenSummary) {
+        self.init()
+        read = screen.read
+        written = screen.scored
+        rejected = screen.rejected
+        seconds = screen.seconds
     }
 }

@@ -34,6 +34,8 @@ import WinnowTestSupport
         let rows = try String(contentsOfFile: scores, encoding: .utf8).split(separator: "\n")
         #expect(rows.first == "id,smiles,score,uncertainty")
         #expect(rows.count == 3 && rows[1].hasPrefix("good1,CCOc1ccccc1,") && rows[2].hasPrefix("good2,"))
+        // Two members: an uncertainty (one-member models leave it empty).
+        #expect(rows.dropFirst().allSatisfy { !$0.hasSuffix(",") && $0.split(separator: ",").count == 4 })
         let errorLines = try String(contentsOfFile: errors, encoding: .utf8).split(separator: "\n")
         #expect(errorLines.count == 2 && errorLines[1].hasPrefix("2\tbroken\t"))
 

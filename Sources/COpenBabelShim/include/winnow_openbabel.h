@@ -71,6 +71,9 @@ const char *wob_parser_message(const wob_parser *parser);
  * `size` pixels, or a V2000 molfile record without the `$$$$` line. */
 wob_status wob_depict_svg(wob_parser *parser, const char *smiles, size_t length, int32_t size);
 wob_status wob_molfile_2d(wob_parser *parser, const char *smiles, size_t length);
+/* The same molfile record without the 2D layout (all coordinates 0): for molecules too big to lay out
+ * in bounded time (gen2D's cost grows steeply with size and ring systems). */
+wob_status wob_molfile_no_layout(wob_parser *parser, const char *smiles, size_t length);
 /* NUL-terminated output of the last depiction call. */
 const char *wob_parser_text(const wob_parser *parser);
 
