@@ -15,6 +15,15 @@
 #include <cstring>
 #if defined(__GLIBC__)
 #include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #endif
 #include <exception>
 #include <mutex>
@@ -258,6 +267,114 @@ extern "C" wob_status wob_depict_svg(wob_parser *p, const char *smiles, size_t l
 
 extern "C" wob_status wob_molfile_2d(wob_parser *p, const char *smiles, size_t length) {
     return depict(p, smiles, length, "mol", 0);
+}
+
+namespace {
+bool write_all(int fd, const char *data, size_t size) {
+    while (size > 0) {
+        ssize_t n = write(fd, data, size);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        data += n;
+        size -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+double monotonic_seconds() {
+    timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+// Open Babel's 2D layout cannot be interrupted and takes minutes on some large molecules, so a
+// limited depiction runs in a forked child that sends back its status and text through a pipe;
+// the parent kills the child when the time is up. Depictions run on one thread after the screen,
+// so no other thread of ours is inside Open Babel when the child starts.
+wob_status depict_limited(wob_parser *p, const char *smiles, size_t length, const char *format, int32_t size, double seconds) {
+    if (p == nullptr) return WOB_INTERNAL;
+    if (!(seconds > 0)) return depict(p, smiles, length, format, size);
+    int fds[2];
+    if (pipe(fds) != 0) {
+        p->message = "cannot open a pipe for the 2D layout";
+        return WOB_INTERNAL;
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        p->message = "cannot start a process for the 2D layout";
+        return WOB_INTERNAL;
+    }
+    if (child == 0) {
+        close(fds[0]);
+        wob_status status = depict(p, smiles, length, format, size);
+        const std::string &text = status == WOB_OK ? p->text : p->message;
+        int32_t code = status;
+        bool sent = write_all(fds[1], reinterpret_cast<const char *>(&code), sizeof code) && write_all(fds[1], text.data(), text.size());
+        _exit(sent ? 0 : 1);
+    }
+    close(fds[1]);
+    std::string data;
+    std::vector<char> buffer(1 << 16);
+    const double deadline = monotonic_seconds() + seconds;
+    bool timed_out = false, failed = false;
+    while (true) {
+        double left = deadline - monotonic_seconds();
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        pollfd ready{fds[0], POLLIN, 0};
+        int count = poll(&ready, 1, static_cast<int>(std::min(left * 1000 + 1, 1e9)));
+        if (count < 0) {
+            if (errno == EINTR) continue;
+            failed = true;
+            break;
+        }
+        if (count == 0) continue;
+        ssize_t n = read(fds[0], buffer.data(), buffer.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            failed = true;
+            break;
+        }
+        if (n == 0) break;
+        data.append(buffer.data(), static_cast<size_t>(n));
+    }
+    close(fds[0]);
+    if (timed_out || failed) kill(child, SIGKILL);
+    int child_status = 0;
+    while (waitpid(child, &child_status, 0) < 0 && errno == EINTR) {}
+    if (timed_out) {
+        char message[160];
+        snprintf(message, sizeof message, "Open Babel's 2D layout took longer than %g s and was stopped", seconds);
+        p->message = message;
+        return WOB_INTERNAL;
+    }
+    if (failed || data.size() < sizeof(int32_t) || !WIFEXITED(child_status) || WEXITSTATUS(child_status) != 0) {
+        p->message = "the 2D layout process failed";
+        return WOB_INTERNAL;
+    }
+    int32_t code = 0;
+    std::memcpy(&code, data.data(), sizeof code);
+    if (code == WOB_OK) {
+        p->text = data.substr(sizeof code);
+        return WOB_OK;
+    }
+    p->message = data.substr(sizeof code);
+    return code == WOB_PARSE_FAILED || code == WOB_NO_ATOMS ? static_cast<wob_status>(code) : WOB_INTERNAL;
+}
+}  // namespace
+
+extern "C" wob_status wob_depict_svg_limited(wob_parser *p, const char *smiles, size_t length, int32_t size, double seconds) {
+    return depict_limited(p, smiles, length, "svg", size, seconds);
+}
+
+extern "C" wob_status wob_molfile_2d_limited(wob_parser *p, const char *smiles, size_t length, double seconds) {
+    return depict_limited(p, smiles, length, "mol", 0, seconds);
 }
 
 extern "C" wob_status wob_molfile_no_layout(wob_parser *p, const char *smiles, size_t length) {

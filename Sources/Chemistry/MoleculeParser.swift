@@ -66,21 +66,31 @@ public final class MoleculeParser: @unchecked Sendable {
 
     // MARK: - Depictions (one thread at a time: the shim serialises them)
 
-    /// An SVG picture of the molecule (Open Babel's 2D layout), `size` pixels square.
-    public func svg(smiles: String, size: Int = 200) throws(MoleculeError) -> String {
+    /// An SVG picture of the molecule (Open Babel's 2D layout), `size` pixels square. With a
+    /// `timeLimit` (seconds), the layout runs in a child process stopped when the time is up (an
+    /// error saying so): some large molecules take minutes.
+    public func svg(smiles: String, size: Int = 200, timeLimit: Double = 0) throws(MoleculeError) -> String {
         var copy = smiles
-        let status = copy.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { wob_depict_svg(handle, $0.baseAddress, $0.count, Int32(size)) } }
+        let status = copy.withUTF8 { b in
+            b.withMemoryRebound(to: CChar.self) {
+                timeLimit > 0 ? wob_depict_svg_limited(handle, $0.baseAddress, $0.count, Int32(size), timeLimit)
+                              : wob_depict_svg(handle, $0.baseAddress, $0.count, Int32(size))
+            }
+        }
         try checkStatus(status)
         return String(cString: wob_parser_text(handle))
     }
 
     /// A V2000 molfile record with 2D coordinates (no `$$$$` line); with `layout` false, the same
     /// record with every coordinate 0 (no 2D layout, which can take minutes for very large molecules).
-    public func molfile2D(smiles: String, layout: Bool = true) throws(MoleculeError) -> String {
+    /// `timeLimit` as for `svg`.
+    public func molfile2D(smiles: String, layout: Bool = true, timeLimit: Double = 0) throws(MoleculeError) -> String {
         var copy = smiles
         let status = copy.withUTF8 { b in
             b.withMemoryRebound(to: CChar.self) {
-                layout ? wob_molfile_2d(handle, $0.baseAddress, $0.count) : wob_molfile_no_layout(handle, $0.baseAddress, $0.count)
+                !layout ? wob_molfile_no_layout(handle, $0.baseAddress, $0.count)
+                    : timeLimit > 0 ? wob_molfile_2d_limited(handle, $0.baseAddress, $0.count, timeLimit)
+                    : wob_molfile_2d(handle, $0.baseAddress, $0.count)
             }
         }
         try checkStatus(status)

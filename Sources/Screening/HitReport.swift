@@ -3,15 +3,21 @@ import Foundation
 import Learning
 import LibraryIO
 
-/// How big a molecule Open Babel's 2D layout (gen2D) is asked to draw. Its time grows steeply with
-/// size and ring systems (a 290-atom hit took 350 s, and it cannot be interrupted), so hits beyond
-/// these limits get no picture in the report and zero coordinates in the SDF, with a note saying why.
+/// How much of Open Babel's 2D layout (gen2D) a hit may use. Its time can explode with size (a
+/// 290-atom hit took 350 s; a 151-atom branched alkane over 60 s where 126 atoms took 0.7 s, see
+/// scripts/bench/depiction) and it cannot be interrupted, so hits beyond the size limits are not
+/// laid out at all, and any other layout runs in a child process stopped after `seconds`. Hits not
+/// laid out get no picture in the report and zero coordinates in the SDF, with a note saying why.
 public struct DepictionLimits: Sendable {
     public var maxHeavyAtoms: Int
     /// Independent rings (bonds − atoms + fragments).
     public var maxRings: Int
+    /// Time limit of one layout (0: none).
+    public var seconds: Double
 
-    public init(maxHeavyAtoms: Int = 150, maxRings: Int = 20) { self.maxHeavyAtoms = maxHeavyAtoms; self.maxRings = maxRings }
+    public init(maxHeavyAtoms: Int = 120, maxRings: Int = 20, seconds: Double = 5) {
+        self.maxHeavyAtoms = maxHeavyAtoms; self.maxRings = maxRings; self.seconds = seconds
+    }
 
     /// Why a molecule is not laid out, or nil when it is within the limits.
     public func refusal(_ graph: MolecularGraph) -> String? {
@@ -28,6 +34,31 @@ public struct DepictionLimits: Sendable {
         guard let graph = try? parser.parse(smiles: smiles) else { return nil }
         return refusal(graph)
     }
+
+    /// A molfile record with 2D coordinates, or, for a hit beyond the limits or whose layout failed
+    /// or ran out of time, the record without layout and the reason.
+    func molfile(smiles: String, parser: MoleculeParser) -> (record: String, note: String?)? {
+        var note = refusal(smiles: smiles, parser: parser)
+        if note == nil {
+            do { return (try parser.molfile2D(smiles: smiles, timeLimit: seconds), nil) } catch {
+                note = "not laid out in 2D: \(error.message)"
+            }
+        }
+        guard let record = try? parser.molfile2D(smiles: smiles, layout: false) else { return nil }
+        return (record, note)
+    }
+
+    /// An SVG picture, or why there is none.
+    func picture(smiles: String, parser: MoleculeParser, size: Int) -> Result<String, PictureRefusal> {
+        if let note = refusal(smiles: smiles, parser: parser) { return .failure(PictureRefusal(note: note)) }
+        do { return .success(try parser.svg(smiles: smiles, size: size, timeLimit: seconds)) } catch {
+            return .failure(PictureRefusal(note: "not drawn: \(error.message)"))
+        }
+    }
+}
+
+struct PictureRefusal: Error {
+    var note: String
 }
 
 extension MolecularGraph {
@@ -66,9 +97,7 @@ public enum HitReport {
         let parser = try MoleculeParser()
         var text = ""
         for h in hits {
-            var record: String
-            let refusal = limits.refusal(smiles: h.hit.smiles, parser: parser)
-            do { record = try parser.molfile2D(smiles: h.hit.smiles, layout: refusal == nil) } catch { continue }
+            guard var (record, refusal) = limits.molfile(smiles: h.hit.smiles, parser: parser) else { continue }
             // Title line = id; the program line without Open Babel's timestamp, so the file is
             // identical from run to run.
             var lines = record.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -146,10 +175,10 @@ public enum HitReport {
         if let diversity = run.diversity {
             html += "<tr><td>Diversity</td><td>\(escape(diversitySentence(threshold: diversity.threshold, allowed: hits.count, asked: diversity.asked, candidates: diversity.candidates)))</td></tr>\n"
         }
-        let refusals = hits.map { run.limits.refusal(smiles: $0.hit.smiles, parser: parser) }
-        let undrawn = refusals.compactMap { $0 }.count
+        let pictures = hits.map { run.limits.picture(smiles: $0.hit.smiles, parser: parser, size: 160) }
+        let undrawn = pictures.filter { if case .failure = $0 { return true } else { return false } }.count
         if undrawn > 0 {
-            html += "<tr><td>Depictions</td><td>\(undrawn) of \(hits.count) hits not drawn: above \(run.limits.maxHeavyAtoms) heavy atoms or \(run.limits.maxRings) rings, which Open Babel's 2D layout may take minutes to draw</td></tr>\n"
+            html += "<tr><td>Depictions</td><td>\(undrawn) of \(hits.count) hits not drawn: above \(run.limits.maxHeavyAtoms) heavy atoms or \(run.limits.maxRings) rings, or a 2D layout over \(String(format: "%g", run.limits.seconds)) s (Open Babel's layout can take minutes on large molecules)</td></tr>\n"
         }
         html += "</table>\n\n"
         html += "<h2>Score distribution</h2>\n" + histogramSVG(run.histogram, cutoff: hits.last.map { Double($0.hit.score) })
@@ -163,14 +192,20 @@ public enum HitReport {
         let frequent = groups.values.sorted { $0.count != $1.count ? $0.count > $1.count : $0.first < $1.first }.prefix(10)
         html += "<h2>Most frequent scaffolds among the hits</h2>\n<table><tr><th>Scaffold</th><th></th><th class=\"num\">Hits</th><th class=\"num\">Best rank</th></tr>\n"
         for group in frequent {
-            let picture = run.limits.refusal(smiles: group.smiles, parser: parser) != nil ? "(too large to draw)"
-                : (try? parser.svg(smiles: group.smiles, size: 160)).map(inlineSVG) ?? ""
+            let picture: String
+            switch run.limits.picture(smiles: group.smiles, parser: parser, size: 160) {
+            case .success(let svg): picture = inlineSVG(svg)
+            case .failure(let refusal): picture = "(no depiction: \(escape(refusal.note)))"
+            }
             html += "<tr><td class=\"mol\">\(picture)</td><td class=\"smiles\">\(escape(group.smiles))</td><td class=\"num\">\(group.count)</td><td class=\"num\">\(group.first)</td></tr>\n"
         }
         html += "</table>\n<h2>Hits</h2>\n<table><tr><th class=\"num\">Rank</th><th>Structure</th><th>Id</th><th class=\"num\">Score</th><th class=\"num\">Uncertainty</th><th>Nearest known active</th><th class=\"num\">Tanimoto</th><th>SMILES</th></tr>\n"
-        for (h, refusal) in zip(hits, refusals) {
-            let picture = refusal.map { "(no depiction: \(escape($0)))" }
-                ?? (try? parser.svg(smiles: h.hit.smiles, size: 160)).map(inlineSVG) ?? "(no depiction)"
+        for (h, drawn) in zip(hits, pictures) {
+            let picture: String
+            switch drawn {
+            case .success(let svg): picture = inlineSVG(svg)
+            case .failure(let refusal): picture = "(no depiction: \(escape(refusal.note)))"
+            }
             html += "<tr><td class=\"num\">\(h.rank)</td><td class=\"mol\">\(picture)</td><td>\(escape(h.hit.id))</td>"
                 + "<td class=\"num\">\(formatScore(h.hit.score))</td><td class=\"num\">\(h.hit.uncertainty.map(formatScore) ?? "")</td>"
                 + "<td>\(escape(h.nearestActive))</td><td class=\"num\">\(h.nearestActiveSimilarity.map { String(format: "%.3f", $0) } ?? "")</td>"

@@ -35,6 +35,7 @@ struct ScreenCommand: ParsableCommand {
     @Option(help: "Hits with more heavy atoms get no 2D layout (no picture, zero SDF coordinates): Open Babel's layout can take minutes on very large molecules.")
     var depictionMaxAtoms = DepictionLimits().maxHeavyAtoms
     @Option(help: "Hits with more rings get no 2D layout either.") var depictionMaxRings = DepictionLimits().maxRings
+    @Option(help: "Seconds one hit's 2D layout may take before it is stopped (0: no limit).") var depictionSeconds = DepictionLimits().seconds
     @Option(help: "Every scored record (record,id,score,uncertainty); gzip when the name ends in .gz.") var allScores: String?
     @Option(help: "Write rejected records here.") var errors: String?
     @Option(help: "No two hits more similar than this Tanimoto (greedy in score order).") var diverse: Double?
@@ -50,7 +51,9 @@ struct ScreenCommand: ParsableCommand {
         if let diverse, !(0...1).contains(diverse) { throw ValidationError("--diverse must be a Tanimoto between 0 and 1") }
         if let shard, ShardSpec(shard) == nil { throw ValidationError("--shard must be K/N with 1 ≤ K ≤ N, e.g. 2/4") }
         if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint DIR") }
-        if depictionMaxAtoms < 0 || depictionMaxRings < 0 { throw ValidationError("--depiction-max-atoms and --depiction-max-rings must be 0 or more") }
+        if depictionMaxAtoms < 0 || depictionMaxRings < 0 || !(depictionSeconds >= 0 && depictionSeconds.isFinite) {
+            throw ValidationError("--depiction-max-atoms, --depiction-max-rings and --depiction-seconds must be 0 or more")
+        }
         if let keepColumns, parseColumnList(keepColumns) == nil {
             throw ValidationError("--keep-columns must be column names separated by commas, e.g. vendor_id,price")
         }
@@ -76,7 +79,7 @@ struct ScreenCommand: ParsableCommand {
         job.showProgress = !quiet
         let result = try job.run()
         let summary = result.summary, hits = result.hits
-        let limits = DepictionLimits(maxHeavyAtoms: depictionMaxAtoms, maxRings: depictionMaxRings)
+        let limits = DepictionLimits(maxHeavyAtoms: depictionMaxAtoms, maxRings: depictionMaxRings, seconds: depictionSeconds)
         if let sdf { try HitReport.writeSDF(hits, task: result.task, keptColumns: job.keepColumns, limits: limits, to: sdf) }
         var diversity: (threshold: Double, asked: Int, candidates: Int)? = nil
         if let diverse, let candidates = result.diversityCandidates { diversity = (diverse, top, candidates) }

@@ -257,11 +257,26 @@ import WinnowTestSupport
             #expect(record.contains("  Winnow          0D") == big, "\(record.prefix(80))")
             #expect(record.contains(">  <depiction>\nnot laid out in 2D: ") == big)
         }
-        #expect(records.contains { $0.hasPrefix("chain\n") && $0.contains("not laid out in 2D: 161 heavy atoms, above the limit of 150") })
+        #expect(records.contains { $0.hasPrefix("chain\n") && $0.contains("not laid out in 2D: 161 heavy atoms, above the limit of 120") })
         #expect(records.contains { $0.hasPrefix("rings\n") && $0.contains("not laid out in 2D: 25 rings, above the limit of 20") })
         let html = try Self.read(report)
-        #expect(html.contains("(no depiction: not laid out in 2D: 161 heavy atoms, above the limit of 150)"))
+        #expect(html.contains("(no depiction: not laid out in 2D: 161 heavy atoms, above the limit of 120)"))
         #expect(html.contains("<tr><td>Depictions</td><td>2 of 5 hits not drawn"))
         #expect(html.components(separatedBy: "<tr><td class=\"num\">").count - 1 == 5)
+
+        // Within the size limits but slow to lay out (a crowded 151-atom comb: over 60 s here): the
+        // layout is stopped after --depiction-seconds, and the hit keeps a note instead of a picture.
+        let comb = "C" + String(repeating: "C(C(C)(C)C)", count: 30)
+        try "c1ccccc1O phenol\n\(comb) comb\n".write(toFile: library, atomically: true, encoding: .utf8)
+        let slow = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", library, "--top", "10", "-o", hits,
+                                  "--sdf", sdf, "--report", report, "--depiction-max-atoms", "1000", "--depiction-seconds", "1", "--quiet"])
+        #expect(slow.status == 0, "\(slow.stderr)")
+        let combRecord = try #require(try Self.read(sdf).components(separatedBy: "$$$$\n").first { $0.hasPrefix("comb\n") })
+        #expect(combRecord.contains("  Winnow          0D"))
+        #expect(combRecord.contains(">  <depiction>\nnot laid out in 2D: Open Babel's 2D layout took longer than 1 s and was stopped\n"))
+        let slowHTML = try Self.read(report)
+        #expect(slowHTML.contains("(no depiction: not drawn: Open Babel&#39;s 2D layout took longer than 1 s and was stopped)")
+                || slowHTML.contains("(no depiction: not drawn: Open Babel's 2D layout took longer than 1 s and was stopped)"))
+        #expect(slowHTML.contains("<tr><td>Depictions</td><td>1 of 2 hits not drawn"))
     }
 }

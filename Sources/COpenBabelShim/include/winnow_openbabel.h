@@ -74,6 +74,10 @@ wob_status wob_molfile_2d(wob_parser *parser, const char *smiles, size_t length)
 /* The same molfile record without the 2D layout (all coordinates 0): for molecules too big to lay out
  * in bounded time (gen2D's cost grows steeply with size and ring systems). */
 wob_status wob_molfile_no_layout(wob_parser *parser, const char *smiles, size_t length);
+/* wob_depict_svg / wob_molfile_2d with a time limit: the layout runs in a forked child process that
+ * is killed after `seconds` (WOB_INTERNAL, with a message saying so). seconds <= 0: no limit, no child. */
+wob_status wob_depict_svg_limited(wob_parser *parser, const char *smiles, size_t length, int32_t size, double seconds);
+wob_status wob_molfile_2d_limited(wob_parser *parser, const char *smiles, size_t length, double seconds);
 /* NUL-terminated output of the last depiction call. */
 const char *wob_parser_text(const wob_parser *parser);
 
