@@ -11,6 +11,9 @@
 #include <openbabel/oberror.h>
 #include <openbabel/op.h>
 #include <openbabel/obiter.h>
+#include <openbabel/stereo/cistrans.h>
+#include <openbabel/stereo/stereo.h>
+#include <openbabel/stereo/tetrahedral.h>
 
 #include <cstring>
 #if defined(__GLIBC__)
@@ -80,6 +83,8 @@ struct wob_parser {
     std::string buffer;
     std::vector<wob_atom> atoms;
     std::vector<wob_bond> bonds;
+    std::vector<wob_tetrahedral> tetrahedral;
+    std::vector<wob_cis_trans> cis_trans;
     std::string message;
     std::string text;
 };
@@ -108,6 +113,63 @@ extern "C" wob_parser *wob_parser_create(void) {
 }
 
 extern "C" void wob_parser_destroy(wob_parser *parser) { delete parser; }
+
+// Open Babel refers to atoms by id; Winnow by 0-based index. -1 for an implicit ref (hydrogen, lone
+// pair), -2 for an id that names no atom.
+static int32_t atom_index(OBMol &mol, unsigned long ref) {
+    if (ref == OBStereo::ImplicitRef) return -1;
+    OBAtom *atom = mol.GetAtomById(ref);
+    return atom == nullptr ? -2 : static_cast<int32_t>(atom->GetIdx()) - 1;
+}
+
+// Copies the specified stereo units out. Readers leave them as generic data: the SMILES reader from
+// @, @@ and the bond directions (slash, backslash); the MDL reader from wedges and 2D coordinates,
+// from 3D coordinates or from 0D parities. Walking the data list costs nothing when a molecule has
+// none, and no perception is triggered here.
+static void copy_stereo(wob_parser *p) {
+    OBMol &mol = p->mol;
+    for (OBDataIterator it = mol.BeginData(); it != mol.EndData(); ++it) {
+        if ((*it)->GetDataType() != OBGenericDataType::StereoData) continue;
+        OBStereoBase *base = static_cast<OBStereoBase *>(*it);
+        if (base->GetType() == OBStereo::Tetrahedral) {
+            OBTetrahedralStereo *ts = static_cast<OBTetrahedralStereo *>(base);
+            OBTetrahedralStereo::Config config = ts->GetConfig();
+            if (!config.specified || config.winding == OBStereo::UnknownWinding || config.refs.size() != 3) continue;
+            config = ts->GetConfig(config.from, OBStereo::Clockwise, OBStereo::ViewFrom);
+            wob_tetrahedral out;
+            out.centre = atom_index(mol, config.center);
+            out.refs[0] = atom_index(mol, config.from);
+            bool valid = out.centre >= 0 && out.refs[0] >= -1;
+            for (int k = 0; k < 3 && valid; ++k) {
+                out.refs[k + 1] = atom_index(mol, config.refs[k]);
+                valid = out.refs[k + 1] >= -1;
+            }
+            if (valid) p->tetrahedral.push_back(out);
+        } else if (base->GetType() == OBStereo::CisTrans) {
+            OBCisTransStereo *ct = static_cast<OBCisTransStereo *>(base);
+            OBCisTransStereo::Config config = ct->GetConfig(OBStereo::ShapeU);
+            if (!config.specified || config.refs.size() != 4) continue;
+            OBAtom *begin = mol.GetAtomById(config.begin), *end = mol.GetAtomById(config.end);
+            if (begin == nullptr || end == nullptr) continue;
+            // One real (not implicit) reference atom on each side, and its relation to the other.
+            unsigned long begin_ref = OBStereo::NoRef, end_ref = OBStereo::NoRef;
+            for (unsigned long ref : config.refs) {
+                OBAtom *atom = ref == OBStereo::ImplicitRef ? nullptr : mol.GetAtomById(ref);
+                if (atom == nullptr) continue;
+                if (begin_ref == OBStereo::NoRef && atom != end && mol.GetBond(atom, begin) != nullptr) begin_ref = ref;
+                else if (end_ref == OBStereo::NoRef && atom != begin && mol.GetBond(atom, end) != nullptr) end_ref = ref;
+            }
+            if (begin_ref == OBStereo::NoRef || end_ref == OBStereo::NoRef) continue;
+            wob_cis_trans out;
+            out.begin = static_cast<int32_t>(begin->GetIdx()) - 1;
+            out.end = static_cast<int32_t>(end->GetIdx()) - 1;
+            out.begin_ref = atom_index(mol, begin_ref);
+            out.end_ref = atom_index(mol, end_ref);
+            out.cis = ct->IsCis(begin_ref, end_ref) ? 1 : 0;
+            if (out.begin_ref >= 0 && out.end_ref >= 0) p->cis_trans.push_back(out);
+        }
+    }
+}
 
 static wob_status copy_out(wob_parser *p) {
     OBMol &mol = p->mol;
@@ -142,6 +204,7 @@ static wob_status copy_out(wob_parser *p) {
         out.order = static_cast<int32_t>(bond->GetBondOrder());
         out.aromatic = 0;
     }
+    copy_stereo(p);
     p->message.clear();
     return WOB_OK;
 }
@@ -150,6 +213,8 @@ extern "C" wob_status wob_parser_parse(wob_parser *p, wob_format format, const c
     if (p == nullptr) return WOB_INTERNAL;
     p->atoms.clear();
     p->bonds.clear();
+    p->tetrahedral.clear();
+    p->cis_trans.clear();
     try {
         p->mol.Clear();
         p->buffer.assign(text, length);
@@ -185,6 +250,10 @@ extern "C" int32_t wob_parser_atom_count(const wob_parser *p) { return static_ca
 extern "C" const wob_atom *wob_parser_atoms(const wob_parser *p) { return p->atoms.data(); }
 extern "C" int32_t wob_parser_bond_count(const wob_parser *p) { return static_cast<int32_t>(p->bonds.size()); }
 extern "C" const wob_bond *wob_parser_bonds(const wob_parser *p) { return p->bonds.data(); }
+extern "C" int32_t wob_parser_tetrahedral_count(const wob_parser *p) { return static_cast<int32_t>(p->tetrahedral.size()); }
+extern "C" const wob_tetrahedral *wob_parser_tetrahedral(const wob_parser *p) { return p->tetrahedral.data(); }
+extern "C" int32_t wob_parser_cis_trans_count(const wob_parser *p) { return static_cast<int32_t>(p->cis_trans.size()); }
+extern "C" const wob_cis_trans *wob_parser_cis_trans(const wob_parser *p) { return p->cis_trans.data(); }
 extern "C" const char *wob_parser_message(const wob_parser *p) { return p->message.c_str(); }
 
 extern "C" const char *wob_element_symbol(int32_t z) {
@@ -207,6 +276,71 @@ extern "C" void wob_tune_allocator(void) {
 namespace {
 std::mutex depiction_mutex;
 
+// Specified tetrahedral centres of a molecule (no perception triggered).
+int specified_centres(OBMol &mol) {
+    int count = 0;
+    for (OBDataIterator it = mol.BeginData(); it != mol.EndData(); ++it) {
+        if ((*it)->GetDataType() != OBGenericDataType::StereoData) continue;
+        OBStereoBase *base = static_cast<OBStereoBase *>(*it);
+        if (base->GetType() == OBStereo::Tetrahedral && static_cast<OBTetrahedralStereo *>(base)->GetConfig().specified) ++count;
+    }
+    return count;
+}
+
+bool layout_and_write(OBMol &mol, OBFormat *out, std::string &text) {
+    OBOp *layout = OBOp::FindType("gen2D");
+    if (layout == nullptr || !layout->Do(&mol)) return false;
+    mol.SetDimension(2);
+    std::ostringstream output;
+    OBConversion writer;
+    writer.SetOutFormat(out);
+    writer.SetOutStream(&output, false);
+    if (!out->WriteMolecule(&mol, &writer)) return false;
+    text = output.str();
+    return true;
+}
+
+// Tetrahedral centres the MDL reader perceives in a molfile (wedges with 2D coordinates).
+int centres_read_back(const std::string &text) {
+    OBFormat *reader = OBConversion::FindFormat("mol");
+    if (reader == nullptr) return -1;
+    OBMol mol;
+    std::istringstream input(text);
+    OBConversion conversion;
+    conversion.SetInFormat(reader);
+    conversion.SetInStream(&input, false);
+    if (!reader->ReadMolecule(&mol, &conversion)) return -1;
+    return specified_centres(mol);
+}
+
+// A 2D molfile whose wedges and double-bond geometry carry the SMILES' stereo. Open Babel's wedge
+// placement gives up on some ring-fusion centres whose bonds all lead to other centres (steroids,
+// vinca alkaloids): the record is read back, and when a centre went missing, the centres' implicit
+// hydrogens are drawn as atoms (as chemists draw them there) so that a wedge can go on the C-H bond.
+// (Double-bond geometry lives in the coordinates, which the layout keeps.)
+wob_status molfile_with_stereo(wob_parser *p, OBMol &mol, OBFormat *out) {
+    const int wanted = specified_centres(mol);
+    if (!layout_and_write(mol, out, p->text)) {
+        p->message = "Open Babel could not lay out the molecule in 2D";
+        return WOB_INTERNAL;
+    }
+    if (wanted == 0 || centres_read_back(p->text) >= wanted) return WOB_OK;
+    std::vector<OBAtom *> centres;
+    for (OBDataIterator it = mol.BeginData(); it != mol.EndData(); ++it) {
+        if ((*it)->GetDataType() != OBGenericDataType::StereoData) continue;
+        OBStereoBase *base = static_cast<OBStereoBase *>(*it);
+        if (base->GetType() != OBStereo::Tetrahedral) continue;
+        OBTetrahedralStereo::Config config = static_cast<OBTetrahedralStereo *>(base)->GetConfig();
+        OBAtom *centre = mol.GetAtomById(config.center);
+        if (config.specified && centre != nullptr && centre->GetImplicitHCount() > 0) centres.push_back(centre);
+    }
+    if (centres.empty()) return WOB_OK;
+    std::string first = p->text;
+    for (OBAtom *centre : centres) mol.AddHydrogens(centre);
+    if (!layout_and_write(mol, out, p->text) || centres_read_back(p->text) < centres_read_back(first)) p->text = first;
+    return WOB_OK;
+}
+
 wob_status depict(wob_parser *p, const char *smiles, size_t length, const char *format, int32_t size, bool layout = true) {
     if (p == nullptr) return WOB_INTERNAL;
     // Depictions share Open Babel's global layout code; one at a time.
@@ -228,18 +362,12 @@ wob_status depict(wob_parser *p, const char *smiles, size_t length, const char *
             p->message = std::string("Open Babel has no ") + format + " format";
             return WOB_INTERNAL;
         }
-        if (std::string(format) == "mol" && layout) {
-            OBOp *layout = OBOp::FindType("gen2D");
-            if (layout == nullptr || !layout->Do(&mol)) {
-                p->message = "Open Babel could not lay out the molecule in 2D";
-                return WOB_INTERNAL;
-            }
-            mol.SetDimension(2);
-        }
+        if (std::string(format) == "mol" && layout) return molfile_with_stereo(p, mol, out);
         std::ostringstream output;
         OBConversion writer;
         writer.SetOutFormat(out);
         writer.SetOutStream(&output, false);
+        if (std::string(format) == "can") writer.AddOption("n", OBConversion::OUTOPTIONS);
         if (std::string(format) == "svg") {
             std::string pixels = std::to_string(size);
             writer.AddOption("P", OBConversion::OUTOPTIONS, pixels.c_str());
@@ -379,6 +507,16 @@ extern "C" wob_status wob_molfile_2d_limited(wob_parser *p, const char *smiles, 
 
 extern "C" wob_status wob_molfile_no_layout(wob_parser *p, const char *smiles, size_t length) {
     return depict(p, smiles, length, "mol", 0, false);
+}
+
+extern "C" wob_status wob_canonical_smiles(wob_parser *p, const char *smiles, size_t length) {
+    wob_status status = depict(p, smiles, length, "can", 0);
+    // The writer ends the line (and would append a title); keep the SMILES only.
+    if (status == WOB_OK) {
+        size_t cut = p->text.find_first_of("\t\r\n");
+        if (cut != std::string::npos) p->text.erase(cut);
+    }
+    return status;
 }
 
 extern "C" const char *wob_parser_text(const wob_parser *p) { return p->text.c_str(); }

@@ -3,7 +3,9 @@
 /// bond indices as 16-bit numbers when they fit), so decoding gives back an equal graph.
 extension MolecularGraph {
     /// Version of the byte layout below; bump it when the layout or the meaning of a field changes.
-    public static let codingVersion: UInt8 = 1
+    /// 2: stereo (tetrahedral centres, double-bond geometry) after the adjacency; atom flags no
+    /// longer carry SMILES-token chirality.
+    public static let codingVersion: UInt8 = 2
 
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
@@ -29,6 +31,10 @@ extension MolecularGraph {
         for v in neighbourOffsets { index(v) }
         for v in neighbourAtoms { index(v) }
         for v in neighbourBonds { index(v) }
+        u32(tetrahedralCentres.count)
+        for c in tetrahedralCentres { index(c.atom); out.append(c.clockwise ? 1 : 0) }
+        u32(doubleBonds.count)
+        for d in doubleBonds { index(d.bond); index(d.beginReference); index(d.endReference); out.append(d.cis ? 1 : 0) }
         return out
     }
 
@@ -83,12 +89,27 @@ extension MolecularGraph {
         neighbourOffsets = try indices(atoms + 1)
         neighbourAtoms = try indices(neighbours)
         neighbourBonds = try indices(neighbours)
+        let centres = try u32()
+        guard centres <= atoms else { throw .inconsistent }
+        for _ in 0..<centres {
+            let atom = try indices(1)[0], flag = try take(1)
+            tetrahedralCentres.append(TetrahedralCentre(atom: atom, clockwise: flag.first == 1))
+        }
+        let stereoBonds = try u32()
+        guard stereoBonds <= bonds else { throw .inconsistent }
+        for _ in 0..<stereoBonds {
+            let refs = try indices(3), flag = try take(1)
+            doubleBonds.append(StereoDoubleBond(bond: refs[0], beginReference: refs[1], endReference: refs[2], cis: flag.first == 1))
+        }
         guard at == bytes.count else { throw .inconsistent }
         // Indices must point inside the graph, or later code would read out of bounds.
         guard neighbourOffsets.first == 0, neighbourOffsets.last == Int32(neighbours),
               zip(neighbourOffsets, neighbourOffsets.dropFirst()).allSatisfy({ $0 <= $1 }),
               bondBegins.allSatisfy({ $0 >= 0 && Int($0) < atoms }), bondEnds.allSatisfy({ $0 >= 0 && Int($0) < atoms }),
-              neighbourAtoms.allSatisfy({ $0 >= 0 && Int($0) < atoms }), neighbourBonds.allSatisfy({ $0 >= 0 && Int($0) < bonds })
+              neighbourAtoms.allSatisfy({ $0 >= 0 && Int($0) < atoms }), neighbourBonds.allSatisfy({ $0 >= 0 && Int($0) < bonds }),
+              tetrahedralCentres.allSatisfy({ $0.atom >= 0 && Int($0.atom) < atoms }),
+              doubleBonds.allSatisfy({ [$0.bond].allSatisfy { $0 >= 0 && Int($0) < bonds }
+                  && [$0.beginReference, $0.endReference].allSatisfy { $0 >= 0 && Int($0) < atoms } })
         else { throw .inconsistent }
     }
 }

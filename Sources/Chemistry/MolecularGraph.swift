@@ -9,10 +9,7 @@ public struct MolecularGraph: Sendable, Hashable {
         public init(rawValue: UInt8) { self.rawValue = rawValue }
         public static let aromatic = AtomFlags(rawValue: 1 << 0)
         public static let inRing = AtomFlags(rawValue: 1 << 1)
-        /// `@` in SMILES: neighbours anticlockwise seen from the first.
-        public static let chiralAnticlockwise = AtomFlags(rawValue: 1 << 2)
-        /// `@@` in SMILES.
-        public static let chiralClockwise = AtomFlags(rawValue: 1 << 3)
+        // 1 << 2 and 1 << 3 held SMILES-token chirality before stereo moved to `tetrahedralCentres`.
         public static let radical = AtomFlags(rawValue: 1 << 4)
     }
 
@@ -42,6 +39,10 @@ public struct MolecularGraph: Sendable, Hashable {
     /// Kekulé order: 1, 2, 3 or 4 (quadruple, `$`).
     public var bondOrders: [UInt8] = []
     public var bondFlags: [BondFlags] = []
+
+    // MARK: Stereo (see MolecularGraph+Stereo.swift); empty without defined stereo
+    public var tetrahedralCentres: [TetrahedralCentre] = []
+    public var doubleBonds: [StereoDoubleBond] = []
 
     // MARK: Adjacency (CSR): neighbours of atom i are at neighbourOffsets[i] ..< neighbourOffsets[i + 1]
     public var neighbourOffsets: [Int32] = [0]

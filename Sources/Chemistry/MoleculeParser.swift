@@ -97,6 +97,15 @@ public final class MoleculeParser: @unchecked Sendable {
         return String(cString: wob_parser_text(handle))
     }
 
+    /// Open Babel's canonical isomeric SMILES of `smiles` (its `can` writer, stereo kept), to compare
+    /// molecules written by different tools. One thread at a time, like the depictions.
+    public func canonicalSMILES(_ smiles: String) throws(MoleculeError) -> String {
+        var copy = smiles
+        let status = copy.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { wob_canonical_smiles(handle, $0.baseAddress, $0.count) } }
+        try checkStatus(status)
+        return String(cString: wob_parser_text(handle))
+    }
+
     private func checkStatus(_ status: wob_status) throws(MoleculeError) {
         switch status {
         case WOB_OK: return
@@ -177,12 +186,7 @@ public final class MoleculeParser: @unchecked Sendable {
             var flags: MolecularGraph.AtomFlags = []
             if atom.aromatic != 0 { flags.insert(.aromatic) }
             if atom.spin != 0 { flags.insert(.radical) }
-            if let tokens {
-                let token = tokens[i]
-                if token.chirality == 1 { flags.insert(.chiralAnticlockwise) }
-                if token.chirality == 2 { flags.insert(.chiralClockwise) }
-                inputAromatic[Int(newIndex[i])] = token.aromatic
-            }
+            if let tokens { inputAromatic[Int(newIndex[i])] = tokens[i].aromatic }
             graph.atomFlags.append(flags)
         }
         for b in 0..<rawBondCount {
@@ -207,11 +211,48 @@ public final class MoleculeParser: @unchecked Sendable {
         }
         graph.buildAdjacency()
         graph.perceiveRingMembership()
+        if wob_parser_tetrahedral_count(handle) > 0 || wob_parser_cis_trans_count(handle) > 0 {
+            addStereo(to: &graph, newIndex: newIndex)
+        }
         if tokens != nil { try Perception.checkWrittenAromaticity(&graph, inputAromatic: inputAromatic) }
         Perception.normalizeLikeRDKit(&graph)
         Perception.markDativeBonds(&graph)
         try Perception.checkValences(graph)
         Perception.assignAromaticity(&graph)
+        if !graph.doubleBonds.isEmpty { graph.doubleBonds.removeAll { graph.bondFlags[Int($0.bond)].contains(.aromatic) || graph.bondOrders[Int($0.bond)] != 2 } }
         return graph
+    }
+
+    /// Open Babel's stereo units in graph terms. Hydrogen atoms folded into their neighbour become
+    /// the centre's implicit hydrogen; a double bond referenced through a folded hydrogen uses the
+    /// end's other neighbour instead (on the other side).
+    private func addStereo(to graph: inout MolecularGraph, newIndex: [Int32]) {
+        func mapped(_ raw: Int32) -> Int32? {
+            if raw == -1 { return -1 }
+            guard raw >= 0, Int(raw) < newIndex.count else { return nil }
+            return newIndex[Int(raw)]  // -1 for a folded hydrogen
+        }
+        let tetrahedral = wob_parser_tetrahedral(handle)
+        for t in 0..<Int(wob_parser_tetrahedral_count(handle)) {
+            guard let unit = tetrahedral?[t], let centre = mapped(unit.centre), centre >= 0 else { continue }
+            let raw = [unit.refs.0, unit.refs.1, unit.refs.2, unit.refs.3]
+            let refs = raw.compactMap(mapped)
+            guard refs.count == 4 else { continue }
+            graph.addTetrahedralCentre(atom: Int(centre), seenFromFirstClockwise: refs)
+        }
+        let cisTrans = wob_parser_cis_trans(handle)
+        for t in 0..<Int(wob_parser_cis_trans_count(handle)) {
+            guard let unit = cisTrans?[t], let a = mapped(unit.begin), let b = mapped(unit.end), a >= 0, b >= 0,
+                  var x = mapped(unit.begin_ref), var y = mapped(unit.end_ref) else { continue }
+            var cis = unit.cis != 0
+            func otherNeighbour(_ end: Int32, _ partner: Int32) -> Int32? {
+                let range = Int(graph.neighbourOffsets[Int(end)])..<Int(graph.neighbourOffsets[Int(end) + 1])
+                return range.map { graph.neighbourAtoms[$0] }.first { $0 != partner }
+            }
+            if x < 0 { guard let other = otherNeighbour(a, b) else { continue }; x = other; cis.toggle() }
+            if y < 0 { guard let other = otherNeighbour(b, a) else { continue }; y = other; cis.toggle() }
+            graph.addStereoDoubleBond(Int(a), Int(b), referenceOfA: Int(x), referenceOfB: Int(y), cis: cis)
+        }
+        graph.finishStereo()
     }
 }

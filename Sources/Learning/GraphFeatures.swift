@@ -3,12 +3,25 @@ import Chemistry
 /// Chemprop-style atom and bond features as sparse one-hot indices.
 ///
 /// Atom (134): element (1–100, other) 101 · total degree 0–5, other 7 · formal charge −1, −2, +1,
-/// +2, 0, other 6 · chirality none, @@, @, other 4 + other 1 · H count 0–4, other 6 ·
+/// +2, 0, other 6 · chirality none, clockwise, anticlockwise, other 4 + other 1 · H count 0–4, other 6 ·
 /// hybridisation s, sp, sp2, sp3, sp3d, sp3d2, other 7 · aromatic 1 · mass / 100 1.
 /// Bond (13): single, double, triple, aromatic · conjugated · in ring · stereo (none only; 7 slots).
+///
+/// Chirality uses RDKit's CW/CCW tag meaning (seen from the first neighbour, the others turn
+/// clockwise or anticlockwise), but with the neighbours taken in an order that depends only on the
+/// molecule (`MolecularGraph.invariantChirality()`: invariant ranks, implicit H first), not on the
+/// order the input file listed atoms in. RDKit's tag follows the input's bond order, so the same
+/// molecule read from an SDF and from a SMILES string could get opposite tags; here it cannot.
+/// A centre whose neighbours are not all distinguishable by rank gets "other".
 public enum GraphFeatures {
     /// Bump when the features change: models record it and refuse other versions.
-    public static let version = 1
+    /// 2: chirality from the order-independent stereo representation (SDF input carries it too).
+    public static let version = 2
+    /// Versions whose models this Winnow still reads. Version 1 differed only in the chirality slot
+    /// of stereocentres (token order of the SMILES as written, none for SDF input), an artefact of
+    /// how a molecule was written rather than a property of it, so its models are scored with the
+    /// order-independent chirality.
+    public static let readableVersions: Set<Int> = [1, 2]
     public static let atomWidth = 101 + 7 + 6 + 5 + 6 + 7 + 1 + 1
     public static let bondWidth = 4 + 1 + 1 + 7
 
@@ -51,7 +64,9 @@ public enum GraphFeatures {
         return false
     }
 
-    public static func atomFeatures(_ g: MolecularGraph, _ atom: Int, into out: inout [(Int, Float)]) {
+    /// `chirality`: the atom's entry of `g.invariantChirality()` (0 none, 1 clockwise, 2 anticlockwise,
+    /// 3 other); computed once per molecule by the caller.
+    public static func atomFeatures(_ g: MolecularGraph, _ atom: Int, chirality: UInt8 = 0, into out: inout [(Int, Float)]) {
         out.removeAll(keepingCapacity: true)
         let z = Int(g.atomicNumbers[atom])
         out.append((z >= 1 && z <= 100 ? z - 1 : 100, 1))
@@ -61,8 +76,7 @@ public enum GraphFeatures {
         let charges: [Int8: Int] = [-1: 0, -2: 1, 1: 2, 2: 3, 0: 4]
         out.append((offset + (charges[g.formalCharges[atom]] ?? 5), 1)); offset += 6
         let flags = g.atomFlags[atom]
-        let chirality = flags.contains(.chiralClockwise) ? 1 : (flags.contains(.chiralAnticlockwise) ? 2 : 0)
-        out.append((offset + chirality, 1)); offset += 5
+        out.append((offset + Int(min(chirality, 3)), 1)); offset += 5
         out.append((offset + min(g.totalHydrogens(atom), 5), 1)); offset += 6
         out.append((offset + hybridisation(g, atom).rawValue, 1)); offset += 7
         if flags.contains(.aromatic) { out.append((offset, 1)) }
@@ -117,8 +131,9 @@ public struct GraphBatch: Sendable {
         for (m, g) in graphs.enumerated() {
             let base = Int32(atomMolecule.count)
             atomCache.removeAll(keepingCapacity: true)
+            let chirality = g.tetrahedralCentres.isEmpty ? [] : g.invariantChirality()
             for i in 0..<g.atomCount {
-                GraphFeatures.atomFeatures(g, i, into: &atom)
+                GraphFeatures.atomFeatures(g, i, chirality: chirality.isEmpty ? 0 : chirality[i], into: &atom)
                 atomCache.append(atom)
                 atomInputs.append(atom)
                 atomMolecule.append(Int32(m))

@@ -257,7 +257,7 @@ public final class TrainedModel {
         guard header.format == "winnow-model" else {
             throw ModelFileError.malformed(source: source, reason: "not a Winnow model (format '\(header.format)')")
         }
-        guard header.morganInvariantVersion == MorganSettings.invariantVersion, header.graphFeatureVersion == GraphFeatures.version else {
+        guard header.morganInvariantVersion == MorganSettings.invariantVersion, GraphFeatures.readableVersions.contains(header.graphFeatureVersion) else {
             throw ModelFileError.malformed(source: source, reason: "trained with feature versions Morgan \(header.morganInvariantVersion) / graph \(header.graphFeatureVersion); this Winnow computes \(MorganSettings.invariantVersion) / \(GraphFeatures.version): retrain the model")
         }
         var byName: [String: ModelTensor] = [:]

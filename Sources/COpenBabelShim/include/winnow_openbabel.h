@@ -47,6 +47,22 @@ typedef struct {
     int32_t aromatic;         /* Open Babel's aromaticity perception, 0 or 1 */
 } wob_bond;
 
+/* A tetrahedral stereocentre Open Babel perceived (SMILES @/@@, molfile wedges, parity or 3D). */
+typedef struct {
+    int32_t centre;           /* 0-based atom index */
+    int32_t refs[4];          /* 0-based atom indices, -1 for an implicit hydrogen or a lone pair:
+                                 seen from refs[0], refs[1], refs[2], refs[3] turn clockwise */
+} wob_tetrahedral;
+
+/* A double bond with defined geometry (SMILES / and \, molfile 2D/3D coordinates). */
+typedef struct {
+    int32_t begin;            /* 0-based atom indices of the double bond */
+    int32_t end;
+    int32_t begin_ref;        /* an atom bonded to begin (not the end atom) */
+    int32_t end_ref;          /* an atom bonded to end (not the begin atom) */
+    int32_t cis;              /* 1 when begin_ref and end_ref are on the same side, 0 when opposite */
+} wob_cis_trans;
+
 typedef struct wob_parser wob_parser;
 
 /* Turns Open Babel's global error log off and loads the format plugins. Idempotent, thread safe. */
@@ -63,6 +79,11 @@ int32_t wob_parser_atom_count(const wob_parser *parser);
 const wob_atom *wob_parser_atoms(const wob_parser *parser);
 int32_t wob_parser_bond_count(const wob_parser *parser);
 const wob_bond *wob_parser_bonds(const wob_parser *parser);
+/* Stereo of the last parsed record: specified tetrahedral centres and cis/trans double bonds only. */
+int32_t wob_parser_tetrahedral_count(const wob_parser *parser);
+const wob_tetrahedral *wob_parser_tetrahedral(const wob_parser *parser);
+int32_t wob_parser_cis_trans_count(const wob_parser *parser);
+const wob_cis_trans *wob_parser_cis_trans(const wob_parser *parser);
 /* NUL-terminated; empty after success. Valid until the next call on the parser. */
 const char *wob_parser_message(const wob_parser *parser);
 
@@ -78,7 +99,10 @@ wob_status wob_molfile_no_layout(wob_parser *parser, const char *smiles, size_t 
  * is killed after `seconds` (WOB_INTERNAL, with a message saying so). seconds <= 0: no limit, no child. */
 wob_status wob_depict_svg_limited(wob_parser *parser, const char *smiles, size_t length, int32_t size, double seconds);
 wob_status wob_molfile_2d_limited(wob_parser *parser, const char *smiles, size_t length, double seconds);
-/* NUL-terminated output of the last depiction call. */
+/* Open Babel's canonical isomeric SMILES (the `can` writer) of `smiles`, into wob_parser_text(); for
+ * comparing molecules in tests and tools. One thread at a time, like the depictions. */
+wob_status wob_canonical_smiles(wob_parser *parser, const char *smiles, size_t length);
+/* NUL-terminated output of the last depiction or canonical SMILES call. */
 const char *wob_parser_text(const wob_parser *parser);
 
 /* Open Babel's element symbol for an atomic number ("Xx" when unknown). */
