@@ -89,6 +89,8 @@ public final class CampaignLearner {
     let threads: Int
     /// Morgan bits (radius 2, 2048) of every molecule, for diversity and nearest-active similarity.
     public let bits: [[UInt64]]
+    /// The forest's input of every molecule (bits, or count thresholds for continuous labels).
+    let forestInput: [[UInt64]]
 
     public init(graphs: [MolecularGraph], settings: LearnerSettings, taskKind: TaskKind, threads: Int = 1) {
         self.graphs = graphs
@@ -98,6 +100,8 @@ public final class CampaignLearner {
         features = settings.kind == .rf ? nil : Featurised(graphs, options: settings.trainingOptions(seed: 0))
         let generator = MorganGenerator()
         bits = graphs.map { generator.bits($0) }
+        let counts = RandomForest.Settings().usesCounts(taskKind)
+        forestInput = settings.kind != .rf ? [] : counts ? graphs.map { RandomForest.input($0, generator: generator, counts: true) } : bits
     }
 
     /// Trains on `labelled` (molecule index → value) and scores `candidates`. With no labels, or
@@ -129,9 +133,9 @@ public final class CampaignLearner {
             var forestSettings = RandomForest.Settings()
             forestSettings.trees = reduced ? max(50, settings.trees / 2) : settings.trees
             forestSettings.seed = seed
-            let model = RandomForest.train(fingerprints: bits, targets: targets, rows: labelled.map(\.molecule), settings: forestSettings,
-                                           threads: threads)
-            let (mean, spread) = model.predict(bits, rows: candidates, threads: threads)
+            let model = RandomForest.train(fingerprints: forestInput, targets: targets, rows: labelled.map(\.molecule), settings: forestSettings,
+                                           taskKind: taskKind, threads: threads)
+            let (mean, spread) = model.predict(forestInput, rows: candidates, threads: threads)
             // The forest is not stored; its hash is that of everything that determines it.
             let hash = fnv1aHex(Data((settings.json + labelHash(labelled) + String(seed)).utf8))
             return RoundScores(scores: mean, uncertainties: spread, modelHash: hash, coldStart: nil)

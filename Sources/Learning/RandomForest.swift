@@ -1,18 +1,49 @@
 import Foundation
 
 /// A random forest on binary fingerprints (Breiman 2001): bootstrap samples, a random subset of bits
-/// tried at each node, splits that minimise the summed squared error of the two sides (the Gini
-/// criterion for 0/1 labels, variance reduction for continuous ones), trees grown until pure.
-/// The prediction is the mean over trees; the spread over trees is the uncertainty. Each tree has its
-/// own seed, so the forest is the same at any thread count.
+/// tried at each node, splits that minimise the summed (weighted) squared error of the two sides (the
+/// Gini criterion for 0/1 labels, variance reduction for continuous ones), trees grown until pure or
+/// to `maxDepth`. The prediction is the mean over trees; the spread over trees is the uncertainty.
+/// Each tree has its own seed, so the forest is the same at any thread count.
+///
+/// The defaults are scikit-learn's: √bits tried per node for classification, every bit for
+/// regression (its `RandomForestRegressor` uses `max_features=1.0`). Regression forests read Morgan
+/// counts as threshold bits by default (`RandomForest.input`).
 public struct RandomForest: Sendable {
     public struct Settings: Codable, Sendable, Equatable {
         public var trees = 200
-        /// Bits tried per node (nil: the square root of the fingerprint size).
+        /// Bits tried per node (nil: the square root of the fingerprint size for classification,
+        /// every bit for regression).
         public var maxFeatures: Int? = nil
+        /// Deepest level of a node (the root is level 0; nil: grow until pure).
+        public var maxDepth: Int? = nil
         public var minimumLeaf = 1
+        /// Classification: weight each class by n / (2 · its count) in the split criterion and the
+        /// leaf values (scikit-learn's `class_weight="balanced"`), so rare actives are not outvoted.
+        public var balanced = false
+        /// Input: Morgan counts as threshold bits (true) or on-bits (false); nil: counts for
+        /// regression, bits for classification (see `RandomForest.input`).
+        public var counts: Bool? = nil
         public var seed: UInt64 = 0
         public init() {}
+
+        enum CodingKeys: String, CodingKey { case trees, maxFeatures, maxDepth, minimumLeaf, balanced, counts, seed }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            trees = try c.decode(Int.self, forKey: .trees)
+            maxFeatures = try c.decodeIfPresent(Int.self, forKey: .maxFeatures)
+            maxDepth = try c.decodeIfPresent(Int.self, forKey: .maxDepth)
+            minimumLeaf = try c.decodeIfPresent(Int.self, forKey: .minimumLeaf) ?? 1
+            balanced = try c.decodeIfPresent(Bool.self, forKey: .balanced) ?? false
+            counts = try c.decodeIfPresent(Bool.self, forKey: .counts)
+            seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
+        }
+
+        /// Bits tried per node for a fingerprint of `bits` bits.
+        public func tryCount(bits: Int, taskKind: TaskKind) -> Int {
+            let automatic = taskKind == .regression ? bits : Int(Double(bits).squareRoot().rounded())
+            return min(bits, max(1, maxFeatures ?? automatic))
+        }
     }
 
     /// Flat node arrays of one tree: `feature < 0` marks a leaf holding `value`.
@@ -60,23 +91,51 @@ public struct RandomForest: Sendable {
         self.init(settings: settings, words: words, trees: trees)
     }
 
-    /// Trains on `rows` of `fingerprints` (each `words` 64-bit words) with labels `targets[row]`.
+    /// Trains on `rows` of `fingerprints` (each `words` 64-bit words) with labels `targets[row]`
+    /// (0/1 for classification).
     public static func train(fingerprints: [[UInt64]], targets: [Double], rows: [Int], settings: Settings,
-                             threads: Int = 1) -> RandomForest {
-        let words = fingerprints.first?.count ?? 32
+                             taskKind: TaskKind = .classification, threads: Int = 1) -> RandomForest {
+        // From a training row: callers may leave the other rows' fingerprints empty.
+        let words = rows.first.map { fingerprints[$0].count } ?? 32
         let bitsCount = words * 64
-        let tryCount = min(bitsCount, max(1, settings.maxFeatures ?? Int(Double(bitsCount).squareRoot().rounded())))
-        // Row-major copy of the training rows' words, so a tree touches one small block of memory.
+        let tryCount = settings.tryCount(bits: bitsCount, taskKind: taskKind)
+        // Row-major copy of the training rows' words (for partitioning), and each row's on bits (for
+        // the per-node bit statistics, whose cost follows the on bits rather than the fingerprint size).
         var flat = [UInt64](repeating: 0, count: rows.count * words)
-        for (r, row) in rows.enumerated() { for w in 0..<words { flat[r * words + w] = fingerprints[row][w] } }
+        var onStart = [Int32](repeating: 0, count: rows.count + 1)
+        var onBits: [Int16] = []
+        onBits.reserveCapacity(rows.count * 48)
+        for (r, row) in rows.enumerated() {
+            for w in 0..<words {
+                let word = fingerprints[row][w]
+                flat[r * words + w] = word
+                var rest = word
+                while rest != 0 {
+                    onBits.append(Int16(w * 64 + rest.trailingZeroBitCount))
+                    rest &= rest - 1
+                }
+            }
+            onStart[r + 1] = Int32(onBits.count)
+        }
         let y = rows.map { targets[$0] }
+        var classWeight = [Double](repeating: 1, count: y.count)
+        if settings.balanced && taskKind == .classification {
+            let positives = y.filter { $0 > 0.5 }.count, negatives = y.count - positives
+            if positives > 0 && negatives > 0 {
+                let n = Double(y.count)
+                for r in y.indices { classWeight[r] = y[r] > 0.5 ? n / (2 * Double(positives)) : n / (2 * Double(negatives)) }
+            }
+        }
+        let data = TreeData(flat: flat, words: words, onStart: onStart, onBits: onBits, y: y, classWeight: classWeight,
+                            tryCount: tryCount, bitsCount: bitsCount, minimumLeaf: max(1, settings.minimumLeaf),
+                            maxDepth: settings.maxDepth ?? Int.max)
         let box = TreeSlots(count: settings.trees)
         let work = { (t: Int) in
             var generator = SeededGenerator(seed: settings.seed &+ UInt64(t) &* 0x9E37_79B9_7F4A_7C15)
-            let sample = (0..<rows.count).map { _ in Int(generator.next() % UInt64(rows.count)) }
-            var builder = TreeBuilder(flat: flat, words: words, y: y, tryCount: tryCount, bitsCount: bitsCount,
-                                      minimumLeaf: settings.minimumLeaf)
-            box.set(t, builder.build(sample: sample, generator: &generator))
+            var counts = [Int32](repeating: 0, count: rows.count)
+            for _ in 0..<rows.count { counts[Int(generator.next() % UInt64(rows.count))] += 1 }
+            var builder = TreeBuilder(data: data)
+            box.set(t, builder.build(counts: counts, generator: &generator))
         }
         if threads > 1 {
             let shared = UncheckedSendable(work)
@@ -135,62 +194,117 @@ final class TreeSlots: @unchecked Sendable {
     func all() -> [RandomForest.Tree] { trees }
 }
 
-/// Grows one tree depth-first over an index array partitioned in place.
-struct TreeBuilder {
+/// The training rows every tree reads (shared, read-only).
+struct TreeData: Sendable {
     let flat: [UInt64]
     let words: Int
+    /// Row r's on bits are `onBits[onStart[r]..<onStart[r + 1]]`.
+    let onStart: [Int32]
+    let onBits: [Int16]
     let y: [Double]
+    let classWeight: [Double]
     let tryCount: Int
     let bitsCount: Int
     let minimumLeaf: Int
+    let maxDepth: Int
+}
+
+/// Grows one tree depth-first over the distinct rows of its bootstrap sample, each weighted by how
+/// often it was drawn times its class weight (as scikit-learn does); `minimumLeaf` counts distinct rows.
+struct TreeBuilder {
+    let data: TreeData
     var tree = RandomForest.Tree()
     var order: [Int32] = []
+    /// Per-bit statistics of the set side of the current node: distinct rows, Σw, Σw·y, Σw·y².
+    var setCount: [Int32]
+    var setWeight: [Double]
+    var setSum: [Double]
+    var setSquares: [Double]
+    var touched: [Int32] = []
 
-    init(flat: [UInt64], words: Int, y: [Double], tryCount: Int, bitsCount: Int, minimumLeaf: Int) {
-        self.flat = flat; self.words = words; self.y = y
-        self.tryCount = tryCount; self.bitsCount = bitsCount; self.minimumLeaf = minimumLeaf
-        order = Array(0..<Int32(bitsCount))
+    init(data: TreeData) {
+        self.data = data
+        order = Array(0..<Int32(data.bitsCount))
+        setCount = [Int32](repeating: 0, count: data.bitsCount)
+        setWeight = [Double](repeating: 0, count: data.bitsCount)
+        setSum = setWeight
+        setSquares = setWeight
     }
 
     @inline(__always) func bit(_ row: Int32, _ f: Int) -> Bool {
-        (flat[Int(row) * words + (f >> 6)] >> UInt64(f & 63)) & 1 != 0
+        (data.flat[Int(row) * data.words + (f >> 6)] >> UInt64(f & 63)) & 1 != 0
     }
 
-    mutating func build(sample: [Int], generator: inout SeededGenerator) -> RandomForest.Tree {
-        var index = sample.map { Int32($0) }
-        var stack: [(node: Int, lower: Int, upper: Int)] = []
+    mutating func build(counts: [Int32], generator: inout SeededGenerator) -> RandomForest.Tree {
+        var index: [Int32] = []
+        var weight = [Double](repeating: 0, count: counts.count)
+        for r in counts.indices where counts[r] > 0 {
+            index.append(Int32(r))
+            weight[r] = Double(counts[r]) * data.classWeight[r]
+        }
+        let y = data.y, bitsCount = data.bitsCount, minimumLeaf = data.minimumLeaf
+        var stack: [(node: Int, lower: Int, upper: Int, depth: Int)] = []
         tree = RandomForest.Tree()
         addNode()
-        stack.append((0, 0, index.count))
-        while let (node, lower, upper) = stack.popLast() {
+        stack.append((0, 0, index.count, 0))
+        while let (node, lower, upper, depth) = stack.popLast() {
             let n = upper - lower
-            var sum = 0.0, squares = 0.0
-            for k in lower..<upper { let v = y[Int(index[k])]; sum += v; squares += v * v }
-            tree.value[node] = Float(sum / Double(n))
-            let error = squares - sum * sum / Double(n)
-            guard n >= 2 * minimumLeaf, error > 1e-12 else { continue }
-            // Bits in random order; look at `tryCount` of them, more only while no valid split is found.
-            var best: (feature: Int, error: Double) = (-1, error - 1e-12)
-            var tried = 0, valid = false
-            var position = 0
-            while position < bitsCount && (tried < tryCount || !valid) {
-                let j = position + Int(generator.next() % UInt64(bitsCount - position))
-                order.swapAt(position, j)
-                let f = Int(order[position])
-                position += 1
-                tried += 1
-                var nSet = 0, sumSet = 0.0, squaresSet = 0.0
-                for k in lower..<upper where bit(index[k], f) {
-                    let v = y[Int(index[k])]
-                    nSet += 1; sumSet += v; squaresSet += v * v
-                }
-                let nClear = n - nSet
-                guard nSet >= minimumLeaf, nClear >= minimumLeaf else { continue }
-                valid = true
-                let sumClear = sum - sumSet, squaresClear = squares - squaresSet
-                let splitError = (squaresSet - sumSet * sumSet / Double(nSet)) + (squaresClear - sumClear * sumClear / Double(nClear))
-                if splitError < best.error { best = (f, splitError) }
+            var total = 0.0, sum = 0.0, squares = 0.0
+            for k in lower..<upper {
+                let r = Int(index[k]), w = weight[r], v = y[r]
+                total += w; sum += w * v; squares += w * v * v
             }
+            tree.value[node] = Float(sum / total)
+            let error = squares - sum * sum / total
+            guard n >= 2 * minimumLeaf, depth < data.maxDepth, error > 1e-12 * max(1, total) else { continue }
+            // Statistics of every bit set in some row of the node.
+            for k in lower..<upper {
+                let r = Int(index[k]), w = weight[r], v = y[r]
+                for p in Int(data.onStart[r])..<Int(data.onStart[r + 1]) {
+                    let f = Int(data.onBits[p])
+                    if setCount[f] == 0 { touched.append(Int32(f)) }
+                    setCount[f] += 1; setWeight[f] += w; setSum[f] += w * v; setSquares[f] += w * v * v
+                }
+            }
+            func splitError(_ f: Int) -> Double? {
+                let nSet = Int(setCount[f]), nClear = n - nSet
+                guard nSet >= minimumLeaf, nClear >= minimumLeaf else { return nil }
+                let wSet = setWeight[f], wClear = total - wSet
+                guard wSet > 0, wClear > 0 else { return nil }
+                let sumSet = setSum[f], sumClear = sum - sumSet
+                return (setSquares[f] - sumSet * sumSet / wSet) + (squares - setSquares[f] - sumClear * sumClear / wClear)
+            }
+            var best: (feature: Int, error: Double) = (-1, error - 1e-12 * max(1, total))
+            if data.tryCount >= bitsCount {
+                // Every bit: the best split, ties broken by a random per-node key so that equal bits
+                // (always set together) are chosen evenly across trees.
+                let salt = generator.next()
+                var bestKey = UInt64.max
+                for f32 in touched {
+                    let f = Int(f32)
+                    guard let e = splitError(f) else { continue }
+                    let key = mix(salt ^ UInt64(f))
+                    if e < best.error || (best.feature >= 0 && e == best.error && key < bestKey) {
+                        best = (f, e); bestKey = key
+                    }
+                }
+            } else {
+                // Bits in random order; look at `tryCount` of them, more only while no valid split is found.
+                var tried = 0, valid = false
+                var position = 0
+                while position < bitsCount && (tried < data.tryCount || !valid) {
+                    let j = position + Int(generator.next() % UInt64(bitsCount - position))
+                    order.swapAt(position, j)
+                    let f = Int(order[position])
+                    position += 1
+                    tried += 1
+                    guard let e = splitError(f) else { continue }
+                    valid = true
+                    if e < best.error { best = (f, e) }
+                }
+            }
+            for f in touched { setCount[Int(f)] = 0; setWeight[Int(f)] = 0; setSum[Int(f)] = 0; setSquares[Int(f)] = 0 }
+            touched.removeAll(keepingCapacity: true)
             guard best.feature >= 0 else { continue }
             // Partition: clear bits first, set bits after.
             var split = lower
@@ -202,10 +316,18 @@ struct TreeBuilder {
             tree.feature[node] = Int32(best.feature)
             tree.left[node] = Int32(left)
             tree.right[node] = Int32(right)
-            stack.append((right, split, upper))
-            stack.append((left, lower, split))
+            stack.append((right, split, upper, depth + 1))
+            stack.append((left, lower, split, depth + 1))
         }
         return tree
+    }
+
+    /// SplitMix64's finaliser: a well-mixed key for tie-breaking.
+    @inline(__always) func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     @discardableResult mutating func addNode() -> Int {

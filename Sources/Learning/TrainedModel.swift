@@ -19,6 +19,26 @@ public struct ModelHeader: Codable, Sendable, Equatable {
     public var metrics: [String: Double]
     /// Actives of the training rows (first task), for "nearest known active" in hit lists.
     public var knownActives: [KnownActive] = []
+    /// What `--model auto` tried on the validation rows and what it kept (nil for a named kind).
+    public var selection: ModelSelection? = nil
+}
+
+/// The candidates `--model auto` scored on the validation rows, and the choice.
+public struct ModelSelection: Codable, Sendable, Equatable {
+    public struct Candidate: Codable, Sendable, Equatable {
+        /// Short description, e.g. "rf trees=500 maxFeatures=auto".
+        public var name: String
+        public var validation: Double
+        public init(name: String, validation: Double) { self.name = name; self.validation = validation }
+    }
+    /// The validation measure (SelectionMetric raw value).
+    public var metric: String
+    public var candidates: [Candidate]
+    /// Name of the kept candidate, or "A + B" for the 50/50 mixture of the best network and forest.
+    public var chosen: String
+    public init(metric: String, candidates: [Candidate], chosen: String) {
+        self.metric = metric; self.candidates = candidates; self.chosen = chosen
+    }
 }
 
 extension ModelHeader {
@@ -27,6 +47,17 @@ extension ModelHeader {
     /// weights the file actually holds (so a forged header cannot ask for terabytes).
     func validate(source: String, storedValues: Int) throws(ModelFileError) {
         func fail(_ reason: String) -> ModelFileError { .malformed(source: source, reason: reason) }
+        if let forest = options.forestSettings {
+            guard (1...10_000).contains(forest.trees), (forest.maxFeatures ?? 1) >= 1, (forest.maxDepth ?? 1) >= 1, forest.minimumLeaf >= 1 else {
+                throw fail("forest settings out of range (trees \(forest.trees), max features \(forest.maxFeatures.map(String.init) ?? "default"), depth \(forest.maxDepth.map(String.init) ?? "unlimited"), min leaf \(forest.minimumLeaf))")
+            }
+        }
+        if !options.kind.isNetwork {
+            // A forest model: no network members, its trees checked node by node when they are read.
+            guard members == 0, options.forestSettings != nil else { throw fail("a random-forest model must have 0 network members and forest settings") }
+            guard (1...10_000).contains(tasks.count) else { throw fail("the model lists \(tasks.count) tasks, expected 1 to 10000") }
+            return
+        }
         guard (1...1024).contains(members) else { throw fail("members is \(members), expected 1 to 1024") }
         guard (1...10_000).contains(tasks.count) else { throw fail("the model lists \(tasks.count) tasks, expected 1 to 10000") }
         guard (0...8).contains(options.fingerprint.radius) else { throw fail("fingerprint radius \(options.fingerprint.radius), expected 0 to 8") }
@@ -91,7 +122,8 @@ public struct Prediction: Sendable {
 public final class TrainedModel {
     public var header: ModelHeader
     let networks: [Network]
-    /// One random forest per task when `options.forestTrees` is set (averaged with the networks).
+    /// One random forest per task: the whole model for kind `rf`, else averaged with the networks
+    /// (when `options.forestSettings` is set).
     let forests: [RandomForest]
     private lazy var forestGenerator = MorganGenerator()
 
@@ -102,40 +134,54 @@ public final class TrainedModel {
     }
 
     /// Morgan radius 2 / 2048 bits: the forest's input (RDKit's default fingerprint).
-    static let forestFingerprint = MorganSettings()
+    public static let forestFingerprint = MorganSettings()
 
-    static func trainForests(_ data: Dataset, rows: [Int], trees: Int, seed: UInt64) -> [RandomForest] {
+    static func trainForests(_ data: Dataset, rows: [Int], settings base: RandomForest.Settings, seed: UInt64) -> [RandomForest] {
         let generator = MorganGenerator(settings: forestFingerprint)
-        var bits = [[UInt64]](repeating: [], count: data.count)
-        for i in rows { bits[i] = generator.bits(data.graphs[i]) }
+        let counts = base.usesCounts(data.taskKind)
+        var input = [[UInt64]](repeating: [], count: data.count)
+        for i in rows { input[i] = RandomForest.input(data.graphs[i], generator: generator, counts: counts) }
         return (0..<data.taskNames.count).map { t in
             let labelled = rows.filter { data.labels[$0][t] != nil }
             let targets = (0..<data.count).map { data.labels[$0][t] ?? 0 }
-            var settings = RandomForest.Settings()
-            settings.trees = trees
+            var settings = base
             settings.seed = seed &+ 0xF0_2E57 &+ UInt64(t)
-            return RandomForest.train(fingerprints: bits, targets: targets, rows: labelled, settings: settings,
+            return RandomForest.train(fingerprints: input, targets: targets, rows: labelled, settings: settings, taskKind: data.taskKind,
                                       threads: Trainer.parallel ? ProcessInfo.processInfo.activeProcessorCount : 1)
         }
     }
 
     /// Whether the uncertainty means anything: an ensemble of several members, or networks blended
-    /// with forests. A one-member model's uncertainty is always 0, which outputs leave empty.
-    public var hasUncertainty: Bool { header.members > 1 || header.options.forestTrees != nil }
+    /// with forests, or a forest alone (the spread over trees). A one-member network's uncertainty is
+    /// always 0, which outputs leave empty.
+    public var hasUncertainty: Bool { header.members > 1 || header.options.forestSettings != nil }
+
+    /// The forests' mean and spread over trees, molecules × tasks.
+    func forestPrediction(graphs: [MolecularGraph]) -> Prediction {
+        let generator = forestGenerator
+        let counts = header.options.forestSettings?.usesCounts(header.taskKind) ?? false
+        let input = graphs.map { RandomForest.input($0, generator: generator, counts: counts) }
+        var out = Prediction(scores: Array(repeating: Array(repeating: 0, count: forests.count), count: graphs.count),
+                             uncertainties: Array(repeating: Array(repeating: 0, count: forests.count), count: graphs.count))
+        for (t, forest) in forests.enumerated() {
+            let (mean, spread) = forest.predict(input, rows: Array(graphs.indices))
+            for i in graphs.indices { out.scores[i][t] = mean[i]; out.uncertainties[i][t] = spread[i] }
+        }
+        return out
+    }
 
     /// Averages the network ensemble with the forests (equal weight); the uncertainty is the spread of
     /// that 50/50 mixture: √(½σ²_networks + ½σ²_trees + ¼(μ_networks − μ_forest)²).
     func blendForests(_ prediction: Prediction, graphs: [MolecularGraph]) -> Prediction {
         guard !forests.isEmpty else { return prediction }
-        let generator = forestGenerator
-        let bits = graphs.map { generator.bits($0) }
+        let forest = forestPrediction(graphs: graphs)
         var out = prediction
-        for (t, forest) in forests.enumerated() {
-            let (mean, spread) = forest.predict(bits, rows: Array(graphs.indices))
+        for t in forests.indices {
             for i in graphs.indices {
                 let mu1 = prediction.scores[i][t], s1 = prediction.uncertainties[i][t]
-                out.scores[i][t] = (mu1 + mean[i]) / 2
-                out.uncertainties[i][t] = (0.5 * s1 * s1 + 0.5 * spread[i] * spread[i] + 0.25 * (mu1 - mean[i]) * (mu1 - mean[i])).squareRoot()
+                let mu2 = forest.scores[i][t], s2 = forest.uncertainties[i][t]
+                out.scores[i][t] = (mu1 + mu2) / 2
+                out.uncertainties[i][t] = (0.5 * s1 * s1 + 0.5 * s2 * s2 + 0.25 * (mu1 - mu2) * (mu1 - mu2)).squareRoot()
             }
         }
         return out
@@ -144,8 +190,16 @@ public final class TrainedModel {
     public static func train(_ data: Dataset, train: [Int], validation: [Int], options: TrainingOptions,
                              dataInfo: TrainingDataInfo, features: Featurised? = nil,
                              report: (EpochReport) -> Void) throws(TrainingError) -> TrainedModel {
+        var options = options
+        if options.kind == .rf || options.forestSettings != nil {
+            // The stored options name the forest's settings in full, class weights included.
+            var settings = options.forestSettings ?? RandomForest.Settings()
+            if options.balanceClasses && data.taskKind == .classification { settings.balanced = true }
+            settings.counts = settings.usesCounts(data.taskKind)
+            options.forest = settings
+        }
         let networks = try Trainer.train(data, train: train, validation: validation, options: options, features: features, report: report)
-        let forests = options.forestTrees.map { trainForests(data, rows: train, trees: $0, seed: options.seed) } ?? []
+        let forests = options.forest.map { trainForests(data, rows: train, settings: $0, seed: options.seed) } ?? []
         var header = ModelHeader(kind: options.kind, taskKind: data.taskKind, tasks: data.taskNames, members: networks.count,
                                  options: options, trainingData: dataInfo, metrics: [:])
         if data.taskKind == .classification {
@@ -161,6 +215,7 @@ public final class TrainedModel {
 
     /// Ensemble predictions for graphs, in order.
     public func predict(_ graphs: [MolecularGraph]) -> Prediction {
+        if networks.isEmpty { return forestPrediction(graphs: graphs) }
         let perMember: [[Float]]
         if header.options.kind == .dmpnn {
             // One batch graph per chunk, featurised once and shared by the members.
@@ -287,7 +342,8 @@ public final class TrainedModel {
             networks.append(network)
         }
         var forests: [RandomForest] = []
-        if let trees = header.options.forestTrees {
+        if let forestSettings = header.options.forestSettings {
+            let trees = forestSettings.trees
             for t in 0..<header.tasks.count {
                 func ints(_ name: String) throws -> [Int32] {
                     guard let tensor = byName["forest\(t)/\(name)"] else {
@@ -298,10 +354,9 @@ public final class TrainedModel {
                     }
                     return tensor.values.map { Int32($0) }
                 }
-                var settings = RandomForest.Settings()
-                settings.trees = trees
+                let settings = forestSettings
                 guard let values = byName["forest\(t)/value"]?.values,
-                      let forest = RandomForest(settings: settings, words: forestFingerprint.size / 64, sizes: try ints("sizes"),
+                      let forest = RandomForest(settings: settings, words: RandomForest.inputWords(counts: settings.usesCounts(header.taskKind)), sizes: try ints("sizes"),
                                                 feature: try ints("feature"), left: try ints("left"), right: try ints("right"), value: values),
                       forest.flattened.sizes.count == trees
                 else { throw ModelFileError.malformed(source: source, reason: "forest\(t) does not describe \(trees) valid trees") }

@@ -2,7 +2,13 @@ import Chemistry
 import Fingerprints
 import Foundation
 
-public enum ModelKind: String, Codable, Sendable, CaseIterable { case mlp, dmpnn }
+/// What `winnow train` grows: a fingerprint MLP, a D-MPNN, or a random forest on Morgan bits alone.
+public enum ModelKind: String, Codable, Sendable, CaseIterable {
+    case mlp, dmpnn, rf
+
+    /// Whether the kind is a neural network trained by epochs (the forest is grown in one pass).
+    public var isNetwork: Bool { self != .rf }
+}
 public enum TaskKind: String, Codable, Sendable { case classification, regression }
 
 /// Labelled molecules ready for training: graphs plus a `rows × tasks` label matrix with a mask.
@@ -73,6 +79,25 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Also train a random forest of this many trees on Morgan bits (one per task) and average it
     /// with the network ensemble (nil: networks only). Optional so that older model files decode.
     public var forestTrees: Int? = nil
+    /// The forest's settings (trees, bits per split, depth, class weights): the model itself for
+    /// `kind == .rf`, else the forest averaged with the networks. Takes precedence over `forestTrees`.
+    public var forest: RandomForest.Settings? = nil
+    /// Whether `balanceClasses` was switched on because of the active rate (rather than asked for);
+    /// nil in older files.
+    public var balanceAutomatic: Bool? = nil
+    /// The validation measure for early stopping and best-epoch selection (nil: ROC-AUC /
+    /// negative RMSE, as older files did).
+    public var selectionMetric: SelectionMetric? = nil
+
+    /// The forest to grow, if any: `forest`, or `forestTrees` trees with the defaults (older files).
+    public var forestSettings: RandomForest.Settings? {
+        if let forest { return forest }
+        guard let forestTrees else { return nil }
+        var settings = RandomForest.Settings()
+        settings.trees = forestTrees
+        settings.counts = false  // what these older files were trained on
+        return settings
+    }
 
     public init() {}
 }
@@ -97,6 +122,9 @@ public enum Network {
         case .dmpnn:
             return .dmpnn(DMPNN(hidden: options.hidden, depth: options.depth, aggregation: options.aggregation,
                                 headHidden: options.headHidden, tasks: tasks, dropout: options.dropout, seed: seed))
+        case .rf:
+            // Callers check `kind.isNetwork` first (a forest model has no members).
+            preconditionFailure("a random forest model has no network")
         }
     }
 }
@@ -125,6 +153,8 @@ public struct Featurised: Sendable {
             }
         case .dmpnn:
             graphs = molecules.map { GraphBatch([$0]) }
+        case .rf:
+            break  // the forest reads Morgan bits (TrainedModel.forestFingerprint), computed where it is grown
         }
     }
 
@@ -189,19 +219,13 @@ public enum Trainer {
         return options.maximumLearningRate * Float(pow(gamma, Double(step - warmup)))
     }
 
-    /// The validation metric used for model selection: mean ROC-AUC over tasks (classification) or
-    /// negative RMSE (regression), so that larger is better for both.
-    static func selectionMetric(_ predictions: [[Float]], _ data: Dataset, rows: [Int]) -> Double? {
+    /// The validation metric used for model selection, mean over tasks, larger is better.
+    public static func selectionMetric(_ predictions: [[Float]], _ data: Dataset, rows: [Int], metric: SelectionMetric) -> Double? {
         var values: [Double] = []
         for t in 0..<data.taskNames.count {
             var scores: [Double] = [], labels: [Double] = []
             for (r, i) in rows.enumerated() { if let y = data.labels[i][t] { scores.append(Double(predictions[r][t])); labels.append(y) } }
-            switch data.taskKind {
-            case .classification:
-                if let auc = Metrics.rocAUC(scores: scores, labels: labels.map { $0 > 0.5 }) { values.append(auc) }
-            case .regression:
-                if let rmse = Metrics.rmse(predictions: scores, targets: labels) { values.append(-rmse) }
-            }
+            if let value = metric.value(scores: scores, labels: labels) { values.append(value) }
         }
         return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
     }
@@ -228,6 +252,7 @@ public enum Trainer {
     public static func train(_ data: Dataset, train trainRows: [Int], validation validationRows: [Int],
                              options: TrainingOptions, features precomputed: Featurised? = nil,
                              report: (EpochReport) -> Void) throws(TrainingError) -> [Network] {
+        guard options.kind.isNetwork else { return [] }
         let features = precomputed ?? Featurised(data.graphs, options: options)
         let width = options.fingerprint.size
         let tasks = data.taskNames.count
@@ -239,6 +264,7 @@ public enum Trainer {
                 return positives > 0 ? Float(negatives) / Float(positives) : 1
             }
         }
+        let selection = options.selectionMetric ?? SelectionMetric.legacy(data.taskKind)
         var members: [Network] = []
         let shards = Trainer.shards
         for member in 0..<options.members {
@@ -311,11 +337,11 @@ public enum Trainer {
                 var metric: Double? = nil
                 if !validationRows.isEmpty {
                     let predictions = predict(network, features, rows: validationRows, width: width, kind: data.taskKind)
-                    metric = selectionMetric(predictions, data, rows: validationRows)
+                    metric = selectionMetric(predictions, data, rows: validationRows, metric: selection)
                 }
                 let loss = lossSum / Float(max(batches, 1))
                 report(EpochReport(member: member, epoch: epoch, loss: loss, validationMetric: metric,
-                                   metricName: data.taskKind == .classification ? "roc-auc" : "rmse",
+                                   metricName: selection.rawValue,
                                    seconds: Date().timeIntervalSince(started)))
                 // A NaN or infinite loss poisons every weight through the next update; an earlier
                 // "best" epoch cannot be trusted either (its validation metric saw the same scale).
@@ -333,6 +359,68 @@ public enum Trainer {
             members.append(network)
         }
         return members
+    }
+}
+
+/// The validation measure that picks the best epoch and the best model of `--model auto`; larger is
+/// better for all (RMSE enters negated).
+public enum SelectionMetric: String, Codable, Sendable, CaseIterable {
+    case rocAUC = "roc-auc"
+    /// Average precision: rewards ranking the actives at the very top, what a screen keeps.
+    case prcAUC = "prc-auc"
+    case bedroc20
+    case rmse
+
+    /// The measure older model files used.
+    static func legacy(_ kind: TaskKind) -> SelectionMetric { kind == .classification ? .rocAUC : .rmse }
+
+    /// For screening: average precision (PRC-AUC) when actives are rare, where ROC-AUC hardly moves
+    /// while the top of the list improves; ROC-AUC for roughly balanced sets; RMSE for regression.
+    public static func forScreening(_ data: Dataset, rows: [Int]) -> SelectionMetric {
+        guard data.taskKind == .classification else { return .rmse }
+        let rate = data.activeRate(rows)
+        return min(rate, 1 - rate) < Dataset.imbalanceThreshold ? .prcAUC : .rocAUC
+    }
+
+    public func value(scores: [Double], labels: [Double]) -> Double? {
+        switch self {
+        case .rocAUC: Metrics.rocAUC(scores: scores, labels: labels.map { $0 > 0.5 })
+        case .prcAUC: Metrics.prcAUC(scores: scores, labels: labels.map { $0 > 0.5 })
+        case .bedroc20: Metrics.bedroc(scores: scores, labels: labels.map { $0 > 0.5 }, alpha: 20)
+        case .rmse: Metrics.rmse(predictions: scores, targets: labels).map { -$0 }
+        }
+    }
+}
+
+/// Class weights by default: on when the active rate is far from 50%.
+public enum ClassBalance {
+    public struct Decision: Sendable, Equatable {
+        public var balance: Bool
+        /// Switched on because of the active rate, not asked for.
+        public var automatic: Bool
+        public var activeRate: Double
+    }
+
+    /// `requested` nil: weight the classes when the minority class is under `Dataset.imbalanceThreshold`
+    /// of the labelled training cells; regression is never weighted.
+    public static func decide(_ data: Dataset, rows: [Int], requested: Bool?) -> Decision {
+        guard data.taskKind == .classification else { return Decision(balance: false, automatic: false, activeRate: .nan) }
+        let rate = data.activeRate(rows)
+        let imbalanced = min(rate, 1 - rate) < Dataset.imbalanceThreshold
+        return Decision(balance: requested ?? imbalanced, automatic: requested == nil && imbalanced, activeRate: rate)
+    }
+}
+
+extension Dataset {
+    /// Below this minority-class fraction a set counts as imbalanced: classes are weighted and
+    /// models are selected by PRC-AUC.
+    public static let imbalanceThreshold = 0.2
+
+    /// Fraction of labelled (row, task) cells that are active.
+    public func activeRate(_ rows: [Int]) -> Double {
+        var actives = 0, labelled = 0
+        for i in rows { for label in labels[i] { if let label { labelled += 1; if label > 0.5 { actives += 1 } } } }
+        return labelled == 0 ? 0.5 : Double(actives) / Double(labelled)
     }
 }
 

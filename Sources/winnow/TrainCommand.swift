@@ -9,12 +9,15 @@ import Screening
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a fingerprint MLP or a D-MPNN (or an ensemble of them) on labelled molecules.",
+        abstract: "Train a random forest, a fingerprint MLP or a D-MPNN (or an ensemble of them) on labelled molecules.",
         discussion: """
         Example: winnow train --data targets/bace1/bace.csv --label-column Class --split-column split \\
                  --model mlp --epochs 10 -o targets/bace1/model.winnow
         (a quick model; scripts/demo trains with targets/bace1/config: five members, 30 epochs;
         --model dmpnn trains a D-MPNN)
+        --model rf trains a random forest alone; --model auto trains a small fixed grid (forests, MLPs,
+        a D-MPNN) and keeps the best on the validation rows, or the mixture of the best network and forest.
+        Classes are weighted automatically when fewer than 20% (or more than 80%) of the labels are active.
         """
     )
 
@@ -26,9 +29,16 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Column naming each row's part: train, valid, test.") var splitColumn: String?
     @Option(help: "Split when there is no split column: scaffold or random.") var split = "scaffold"
     @Option(help: "Seed for the split, initialisation and batching.") var seed: UInt64 = 0
-    @Option(help: "Model kind: mlp or dmpnn.") var model = "dmpnn"
+    @Option(help: "Seed for the scaffold or random split only (default: --seed).") var splitSeed: UInt64?
+    @Option(help: "Model kind: rf (random forest on Morgan bits), mlp, dmpnn, or auto (try them on the validation rows, keep the best).")
+    var model = "dmpnn"
     @Option(help: "Ensemble members (different seeds); their spread is the uncertainty.") var members = 1
     @Option(help: "Also train a random forest of N trees on Morgan bits and average it with the networks.") var forest: Int?
+    @Option(help: "Trees of --model rf (default 500).") var trees: Int?
+    @Option(help: "Random forest: bits tried per split (default: the square root of 2048 for classification, all for regression).")
+    var maxFeatures: Int?
+    @Option(help: "Random forest: deepest level (default: grow until pure).") var maxDepth: Int?
+    @Option(help: "Random forest: fewest molecules in a leaf.") var minLeaf = 1
     @Option(help: "Training epochs.") var epochs = 30
     @Option(help: "Molecules per batch.") var batchSize = 50
     @Option(help: "Hidden size (D-MPNN messages, MLP first layer).") var hidden: Int?
@@ -38,7 +48,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dropout probability.") var dropout: Float?
     @Option(help: "Decoupled weight decay.") var weightDecay: Float = 0
     @Option(help: "Stop after this many epochs without validation improvement.") var patience: Int?
-    @Flag(help: "Weight positives by the class ratio (imbalanced sets).") var balance = false
+    @Flag(inversion: .prefixedNo, help: "Weight the classes by their ratio (forests: scikit-learn's balanced class weights). Default: on when under 20% or over 80% of the labels are active.")
+    var balance: Bool?
+    @Option(help: "Validation measure for early stopping, best epoch and --model auto: roc-auc, prc-auc, bedroc20 (default: prc-auc when actives are rare, else roc-auc).")
+    var selectionMetric: String?
+    @Option(help: "Model kinds --model auto tries, comma-separated (default rf,mlp,dmpnn).") var autoKinds = "rf,mlp,dmpnn"
+    @Option(help: "Write each row's split part (row,part) here.") var saveSplit: String?
     @Option(help: "Morgan radius of the MLP's fingerprints.") var radius = 2
     @Option(help: "Morgan fingerprint size of the MLP.") var bits = 2048
     @Flag(help: "MLP input: on/off bits instead of counts.") var binary = false
@@ -50,7 +65,18 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         try validateThreads(threads)
         if labelColumn.isEmpty { throw ValidationError("give at least one --label-column") }
-        guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be mlp or dmpnn") }
+        guard model == "auto" || ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be rf, mlp, dmpnn or auto") }
+        if let trees, trees < 1 || trees > 10_000 { throw ValidationError("--trees takes 1 to 10000 trees") }
+        if let maxFeatures, maxFeatures < 1 || maxFeatures > TrainedModel.forestFingerprint.size { throw ValidationError("--max-features takes 1 to \(TrainedModel.forestFingerprint.size) bits") }
+        if let maxDepth, maxDepth < 1 { throw ValidationError("--max-depth must be at least 1") }
+        guard minLeaf >= 1 else { throw ValidationError("--min-leaf must be at least 1") }
+        let kinds = autoKinds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !kinds.isEmpty, kinds.allSatisfy({ ModelKind(rawValue: $0) != nil }) else {
+            throw ValidationError("--auto-kinds takes a comma-separated list of rf, mlp and dmpnn")
+        }
+        if let selectionMetric, SelectionMetric(rawValue: selectionMetric) == nil || selectionMetric == "rmse" {
+            throw ValidationError("--selection-metric must be roc-auc, prc-auc or bedroc20")
+        }
         guard ["scaffold", "random"].contains(split) else { throw ValidationError("--split must be scaffold or random") }
         guard DMPNN.Aggregation(rawValue: aggregation) != nil else { throw ValidationError("--aggregation must be mean, sum or norm") }
         guard members >= 1, members <= 64 else { throw ValidationError("--members must be between 1 and 64") }
@@ -80,49 +106,95 @@ struct TrainCommand: ParsableCommand {
             do { parts = try DataSplits.fromColumn(values) } catch { throw CommandFailure("\(data): \(error)") }
             splitDescription = "column \(splitColumn)"
         } else if split == "random" {
-            parts = DataSplits.random(count: dataset.count, seed: seed)
-            splitDescription = "random 80/10/10 seed \(seed)"
+            parts = DataSplits.random(count: dataset.count, seed: splitSeed ?? seed)
+            splitDescription = "random 80/10/10 seed \(splitSeed ?? seed)"
         } else {
-            parts = DataSplits.scaffold(keys: dataset.graphs.map { $0.scaffoldKey() }, seed: seed)
-            splitDescription = "scaffold 80/10/10 seed \(seed)"
+            parts = DataSplits.scaffold(keys: dataset.graphs.map { $0.scaffoldKey() }, seed: splitSeed ?? seed)
+            splitDescription = "scaffold 80/10/10 seed \(splitSeed ?? seed)"
+        }
+        if let saveSplit {
+            let text = "row,part\n" + zip(labelled.rowNumbers, parts).map { "\($0),\($1.rawValue)\n" }.joined()
+            try OutputFile.write(text, to: saveSplit)
         }
         let trainRows = parts.indices.filter { parts[$0] == .train }
         let validationRows = parts.indices.filter { parts[$0] == .validation }
         let testRows = parts.indices.filter { parts[$0] == .test }
         guard !trainRows.isEmpty else { throw CommandFailure("\(data): no training rows") }
 
-        var options = TrainingOptions()
-        options.kind = ModelKind(rawValue: model)!
-        options.members = members
-        options.epochs = epochs
-        options.batchSize = batchSize
-        options.seed = seed
-        options.depth = depth
-        options.aggregation = DMPNN.Aggregation(rawValue: aggregation)!
-        options.weightDecay = weightDecay
-        options.patience = patience
-        options.balanceClasses = balance
-        options.forestTrees = forest
-        options.fingerprint = MorganSettings(radius: radius, size: bits)
-        options.useCounts = !binary
-        if options.kind == .mlp {
-            // 512 → 128 scores as well as 1024 → 256 on BACE (within seed noise) and screens ~25% faster.
-            options.hidden = hidden ?? 512
-            options.headHidden = headHidden.map(parseSizes) ?? [128]
-            options.dropout = dropout ?? 0.2
-        } else {
-            options.hidden = hidden ?? 300
-            options.headHidden = headHidden.map(parseSizes) ?? [300]
-            options.dropout = dropout ?? 0
+        var base = TrainingOptions()
+        base.members = members
+        base.epochs = epochs
+        base.batchSize = batchSize
+        base.seed = seed
+        base.depth = depth
+        base.aggregation = DMPNN.Aggregation(rawValue: aggregation)!
+        base.weightDecay = weightDecay
+        base.patience = patience
+        base.fingerprint = MorganSettings(radius: radius, size: bits)
+        base.useCounts = !binary
+        // Imbalance: weighted classes unless told otherwise when the active rate is far from 50%.
+        var balanceNote = ""
+        if dataset.taskKind == .classification {
+            let decision = ClassBalance.decide(dataset, rows: trainRows, requested: balance)
+            base.balanceClasses = decision.balance
+            base.balanceAutomatic = decision.automatic
+            let percent = String(format: "%.1f%%", 100 * decision.activeRate)
+            balanceNote = "; \(percent) of training labels active: " + (decision.automatic
+                ? "balanced class weights switched on (--no-balance to turn off)"
+                : balance == nil ? "classes unweighted" : "classes \(decision.balance ? "weighted" : "unweighted") as asked")
         }
-        printToStandardError("winnow train: \(dataset.count) molecules (\(trainRows.count) train, \(validationRows.count) validation, \(testRows.count) test; \(splitDescription)), \(dataset.taskKind.rawValue), model \(model) × \(members)\(forest.map { " + random forest of \($0) trees" } ?? "")")
+        let selection = selectionMetric.flatMap(SelectionMetric.init(rawValue:))
+            ?? SelectionMetric.forScreening(dataset, rows: trainRows)
+        base.selectionMetric = selection
+        func options(for kind: ModelKind) -> TrainingOptions {
+            var options = base.withDefaults(for: kind)
+            if let hidden { options.hidden = hidden }
+            if let headHidden { options.headHidden = parseSizes(headHidden) }
+            if let dropout { options.dropout = dropout }
+            var forestSettings: RandomForest.Settings? = kind == .rf ? options.forest : forest.map { trees in
+                var settings = RandomForest.Settings()
+                settings.trees = trees
+                return settings
+            }
+            if kind == .rf, let trees { forestSettings?.trees = trees }
+            if let maxFeatures { forestSettings?.maxFeatures = maxFeatures }
+            if let maxDepth { forestSettings?.maxDepth = maxDepth }
+            forestSettings?.minimumLeaf = minLeaf
+            options.forest = forestSettings
+            return options
+        }
+        let what = model == "auto" ? "auto (grid of \(autoKinds))" : "\(model)\(model == "rf" ? "" : " × \(members)")"
+        printToStandardError("winnow train: \(dataset.count) molecules (\(trainRows.count) train, \(validationRows.count) validation, \(testRows.count) test; \(splitDescription)), \(dataset.taskKind.rawValue), model \(what)\(forest.map { " + random forest of \($0) trees" } ?? "")\(balanceNote); validation measure \(selection.rawValue)")
         let info = TrainingDataInfo(file: URL(fileURLWithPath: data).lastPathComponent, hash: labelled.fileHash, rows: dataset.count,
                                     split: splitDescription,
                                     counts: ["train": trainRows.count, "validation": validationRows.count, "test": testRows.count])
-        let trained = try TrainedModel.train(dataset, train: trainRows, validation: validationRows, options: options, dataInfo: info) { r in
-            let metric = r.validationMetric.map { String(format: "%.4f", r.metricName == "rmse" ? -$0 : $0) } ?? "-"
-            let loss = String(format: "%.4f", Double(r.loss)), seconds = String(format: "%.1f", r.seconds)
-            printToStandardError("member \(r.member + 1) epoch \(r.epoch)  loss \(loss)  validation \(r.metricName) \(metric)  (\(seconds) s)")
+        let trained: TrainedModel
+        if model == "auto" {
+            let kinds = autoKinds.split(separator: ",").compactMap { ModelKind(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+            let grid = ModelSearch.grid(base: base, kinds: ModelKind.allCases.filter(kinds.contains), forestTrees: trees ?? 500).map { candidate in
+                // User-given sizes and forest settings apply to the grid's candidates of that kind too.
+                var c = candidate
+                let named = options(for: c.options.kind)
+                if hidden != nil { c.options.hidden = named.hidden }
+                if headHidden != nil { c.options.headHidden = named.headHidden }
+                if dropout != nil { c.options.dropout = named.dropout }
+                if c.options.kind == .rf { if maxDepth != nil { c.options.forest?.maxDepth = maxDepth }; c.options.forest?.minimumLeaf = minLeaf }
+                return c
+            }
+            if validationRows.isEmpty { printToStandardError("winnow train: warning: no validation rows; --model auto keeps the first candidate (\(grid[0].name))") }
+            let searchStarted = Date()
+            let (chosen, record) = try ModelSearch.run(dataset, train: trainRows, validation: validationRows, candidates: grid, metric: selection,
+                                                   dataInfo: info) { printToStandardError($0) }
+            printToStandardError(String(format: "winnow train: auto chose %@ (%d candidates, %.1f s)", record.chosen, record.candidates.count,
+                                        Date().timeIntervalSince(searchStarted)))
+            trained = chosen
+        } else {
+            trained = try TrainedModel.train(dataset, train: trainRows, validation: validationRows, options: options(for: ModelKind(rawValue: model)!),
+                                         dataInfo: info) { r in
+                let metric = r.validationMetric.map { String(format: "%.4f", r.metricName == "rmse" ? -$0 : $0) } ?? "-"
+                let loss = String(format: "%.4f", Double(r.loss)), seconds = String(format: "%.1f", r.seconds)
+                printToStandardError("member \(r.member + 1) epoch \(r.epoch)  loss \(loss)  validation \(r.metricName) \(metric)  (\(seconds) s)")
+            }
         }
         var results: [String: Double] = [:]
         for (name, rows) in [("train", trainRows), ("validation", validationRows), ("test", testRows)] where !rows.isEmpty {
@@ -135,8 +207,14 @@ struct TrainCommand: ParsableCommand {
         // run); the wall time goes to stdout and --metrics.
         trained.header.metrics = results
         results["training_seconds"] = Date().timeIntervalSince(started)
+        var extra: [String: String] = ["model": trained.header.kind.rawValue, "selection_metric": selection.rawValue,
+                                       "balanced_classes": String(trained.header.options.balanceClasses)]
+        if let record = trained.header.selection {
+            extra["auto.chosen"] = record.chosen
+            for c in record.candidates { results["auto.validation.\(c.name)"] = c.validation }
+        }
         try trained.write(to: URL(fileURLWithPath: output))
-        let text = jsonString(results)
+        let text = jsonString(results, strings: extra)
         print(text, terminator: "")
         if let metrics { try OutputFile.write(text, to: metrics) }
         printToStandardError("winnow train: model written to \(output)")

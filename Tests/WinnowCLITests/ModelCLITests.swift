@@ -14,10 +14,13 @@ import WinnowTestSupport
                                    "--members", "2", "-o", model, "--metrics", metrics])
         #expect(train.status == 0, "\(train.stderr)")
         #expect(train.stderr.contains("member 2 epoch 4"))
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metrics))) as? [String: Double]
-        let testAUC = try #require(json?["test.roc_auc"])
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metrics))) as? [String: Any]
+        let testAUC = try #require(json?["test.roc_auc"] as? Double)
         #expect(testAUC > 0.7)
-        #expect(json?["test.molecules"] == 151)
+        #expect(json?["test.molecules"] as? Double == 151)
+        // BACE is balanced (47% active): classes stay unweighted, models are picked by ROC-AUC.
+        #expect(json?["balanced_classes"] as? String == "false" && json?["selection_metric"] as? String == "roc-auc")
+        #expect(train.stderr.contains("classes unweighted"))
 
         let evaluate = try runWinnow(["evaluate", "--model", model, "--data", data, "--part", "test"])
         #expect(evaluate.status == 0)
@@ -64,6 +67,51 @@ import WinnowTestSupport
             files.append(try Data(contentsOf: URL(fileURLWithPath: model)))
         }
         #expect(files[0] == files[1])
+    }
+
+    /// `--model rf` on an imbalanced set (BACE with one active in 15 kept): class weights switch on by
+    /// themselves and say so, the forest model predicts through `winnow predict` with the spread over
+    /// trees as uncertainty, and `--model auto` records its candidates and choice in the metrics JSON.
+    @Test func forestAndAutoOnAnImbalancedSet() throws {
+        let folder = try TestPaths.scratch("models-rf")
+        let source = try String(contentsOf: TestPaths.repository.appendingPathComponent("targets/bace1/bace.csv"), encoding: .utf8)
+        var lines = source.split(separator: "\n").map(String.init)
+        let header = lines.removeFirst()
+        var actives = 0
+        lines = lines.filter { line in
+            guard line.split(separator: ",").dropFirst().first == "1" else { return true }
+            actives += 1
+            return actives % 15 == 0
+        }
+        let data = folder.appendingPathComponent("imbalanced.csv").path
+        try ([header] + lines).joined(separator: "\n").appending("\n").write(toFile: data, atomically: true, encoding: .utf8)
+        let model = folder.appendingPathComponent("rf.winnow").path
+        let metrics = folder.appendingPathComponent("rf.json").path
+        let train = try runWinnow(["train", "--data", data, "--label-column", "Class", "--split-column", "split", "--model", "rf",
+                                   "--trees", "30", "-o", model, "--metrics", metrics])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.contains("balanced class weights switched on"), "\(train.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metrics))) as? [String: Any]
+        #expect(json?["model"] as? String == "rf" && json?["balanced_classes"] as? String == "true")
+        #expect(json?["selection_metric"] as? String == "prc-auc")
+        #expect((json?["test.roc_auc"] as? Double ?? 0) > 0.6)
+
+        let library = folder.appendingPathComponent("lib.smi").path
+        try "CCOc1ccccc1\tgood1\nNc1ccccc1\tgood2\n".write(toFile: library, atomically: true, encoding: .utf8)
+        let scores = folder.appendingPathComponent("scores.csv").path
+        let predict = try runWinnow(["predict", "--model", model, library, "-o", scores, "--quiet"])
+        #expect(predict.status == 0, "\(predict.stderr)")
+        let rows = try String(contentsOfFile: scores, encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 3 && rows[1].hasPrefix("good1,"))
+
+        let auto = try runWinnow(["train", "--data", data, "--label-column", "Class", "--split-column", "split", "--model", "auto",
+                                  "--auto-kinds", "rf", "--trees", "20", "-o", model, "--metrics", metrics])
+        #expect(auto.status == 0, "\(auto.stderr)")
+        #expect(auto.stderr.contains("winnow train: auto chose"))
+        let autoJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metrics))) as? [String: Any]
+        let chosen = try #require(autoJSON?["auto.chosen"] as? String)
+        #expect(chosen.hasPrefix("rf trees=20"))
+        #expect(autoJSON?.keys.filter { $0.hasPrefix("auto.validation.") }.count == 2)
     }
 
     @Test func trainRejectsMissingColumns() throws {
