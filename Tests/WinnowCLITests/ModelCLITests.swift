@@ -75,7 +75,7 @@ import WinnowTestSupport
     @Test func forestAndAutoOnAnImbalancedSet() throws {
         let folder = try TestPaths.scratch("models-rf")
         let source = try String(contentsOf: TestPaths.repository.appendingPathComponent("targets/bace1/bace.csv"), encoding: .utf8)
-        var lines = source.split(separator: "\n").map(String.init)
+        var lines = source.split(whereSeparator: \.isNewline).map(String.init)  // the file has CRLF line ends
         let header = lines.removeFirst()
         var actives = 0
         lines = lines.filter { line in
