@@ -216,7 +216,6 @@ public final class TrainedModel {
     /// Ensemble predictions for graphs, in order.
     public func predict(_ graphs: [MolecularGraph]) -> Prediction {
         if networks.isEmpty { return forestPrediction(graphs: graphs) }
-        let perMember: [[Float]]
         if header.options.kind == .dmpnn {
             // One batch graph per chunk, featurised once and shared by the members.
             var outputs = [[[Float]]](repeating: [], count: networks.count)

@@ -97,7 +97,8 @@ public enum HitReport {
         let parser = try MoleculeParser()
         var text = ""
         for h in hits {
-            guard var (record, refusal) = limits.molfile(smiles: h.hit.smiles, parser: parser) else { continue }
+            guard let (layout, refusal) = limits.molfile(smiles: h.hit.smiles, parser: parser) else { continue }
+            var record = layout
             // Title line = id; the program line without Open Babel's timestamp, so the file is
             // identical from run to run.
             var lines = record.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

@@ -1,5 +1,4 @@
 import CKernels
-import CZlib
 import Chemistry
 import Fingerprints
 import Foundation
@@ -511,7 +510,10 @@ final class AppendFile {
 
     func append(_ bytes: [UInt8], compressedMember: Bool = false) throws {
         guard !bytes.isEmpty else { return }
-        let data = compressedMember ? try gzipMember(bytes) : Data(bytes)
+        let data: Data
+        do { data = compressedMember ? Data(try gzipMember(bytes)) : Data(bytes) } catch {
+            throw InputError(file: path, reason: error.reason)
+        }
         try handle.write(contentsOf: data)
         length += UInt64(data.count)
     }
@@ -525,27 +527,5 @@ final class AppendFile {
             unlink(temporary)
             throw InputError("\(path): cannot put the finished file in place (\(reason))")
         }
-    }
-
-    private func gzipMember(_ bytes: [UInt8]) throws -> Data {
-        var stream = z_stream()
-        // windowBits 15 + 16: write a gzip header and trailer.
-        guard deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw InputError("\(path): zlib could not start compressing")
-        }
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 32)
-        var input = bytes
-        let status: Int32 = input.withUnsafeMutableBufferPointer { inBuffer in
-            output.withUnsafeMutableBufferPointer { outBuffer in
-                stream.next_in = inBuffer.baseAddress
-                stream.avail_in = UInt32(inBuffer.count)
-                stream.next_out = outBuffer.baseAddress
-                stream.avail_out = UInt32(outBuffer.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        guard status == Z_STREAM_END else { throw InputError("\(path): zlib could not compress the scores") }
-        return Data(output.prefix(Int(stream.total_out)))
     }
 }
