@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Fingerprints", dependencies: ["Chemistry", "CKernels"]),
         .target(name: "LibraryIO", dependencies: ["Chemistry", "CZlib"]),
         .target(name: "Learning", dependencies: ["CBLAS", "CKernels", "Chemistry", "Fingerprints"]),
-        .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "Learning", "LibraryIO", "CKernels", "CZlib", "COpenBabelShim"]),
+        .target(name: "Screening", dependencies: ["Chemistry", "Fingerprints", "Learning", "LibraryIO", "CKernels"]),
         .target(
             name: "Campaigns",
             dependencies: ["Chemistry", "Fingerprints", "Learning", "LibraryIO", .product(name: "GRDB", package: "GRDB.swift")]
@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "WinnowTestSupport", path: "Tests/WinnowTestSupport"),
         .testTarget(name: "ChemistryTests", dependencies: ["Chemistry", "Fingerprints", "WinnowTestSupport"]),
         .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "WinnowTestSupport"]),
-        .testTarget(name: "LibraryIOTests", dependencies: ["LibraryIO", "Chemistry", "CZlib", "WinnowTestSupport"]),
+        .testTarget(name: "LibraryIOTests", dependencies: ["LibraryIO", "Chemistry", "WinnowTestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Chemistry", "Fingerprints", "WinnowTestSupport"]),
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "LibraryIO", "Fingerprints", "Chemistry", "WinnowTestSupport"]),
         .testTarget(name: "CampaignsTests", dependencies: ["Campaigns", "Learning", "Chemistry", "LibraryIO", "WinnowTestSupport",

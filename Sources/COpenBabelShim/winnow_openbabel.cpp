@@ -17,7 +17,6 @@
 
 #include <cstring>
 #if defined(__GLIBC__)
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -264,13 +263,6 @@ extern "C" const char *wob_element_symbol(int32_t z) {
 extern "C" int32_t wob_atomic_number(const char *symbol) {
     if (symbol == nullptr) return 0;
     return static_cast<int32_t>(OBElements::GetAtomicNum(symbol));
-}
-
-extern "C" void wob_tune_allocator(void) {
-#if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-#endif
 }
 
 namespace {

@@ -64,7 +64,7 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkFiles(outputs: [output, report], inputs: [data])
+        try checkOutputs([output, report], inputs: [data])
         let started = Date()
         let threadCount = threads ?? defaultThreadCount()
         Trainer.parallel = threadCount > 1

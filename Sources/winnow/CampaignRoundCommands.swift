@@ -44,7 +44,7 @@ struct CampaignInitCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkFiles(outputs: [campaign], inputs: [pool, labels])
+        try checkOutputs([campaign], inputs: [pool, labels])
         var settings = CampaignSettings()
         settings.learner.kind = model
         settings.learner.members = members
@@ -105,7 +105,7 @@ struct CampaignSelectCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkFiles(outputs: [output, campaign], inputs: [exclude])
+        try checkOutputs([output, campaign], inputs: [exclude])
         Trainer.parallel = (threads ?? defaultThreadCount()) > 1
         BLAS.useSingleThread()
         let started = Date()
@@ -162,7 +162,7 @@ struct CampaignRecordCommand: ParsableCommand {
     @Argument(help: "Results CSV/TSV.") var results: String
 
     func run() throws {
-        try checkFiles(outputs: [campaign], inputs: [results])
+        try checkOutputs([campaign], inputs: [results])
         let store = try CampaignStore.open(path: campaign)
         let summary = try Campaign.record(store: store, results: results, idColumn: idColumn, labelColumn: labelColumn)
         let settings = try store.settings()
@@ -186,7 +186,7 @@ struct CampaignStatusCommand: ParsableCommand {
     @Option(help: "Write the pool records that could not be parsed (TSV).") var errors: String?
 
     func run() throws {
-        try checkFiles(outputs: [report, errors], inputs: [campaign])
+        try checkOutputs([report, errors], inputs: [campaign])
         let store = try CampaignStore.open(path: campaign)
         let status = try Campaign.status(store: store)
         let classification = status.taskKind == .classification

@@ -24,7 +24,7 @@ struct EvaluateCommand: ParsableCommand {
     func validate() throws { try validateThreads(threads) }
 
     func run() throws {
-        try checkFiles(outputs: [errors], inputs: [model, data])
+        try checkOutputs([errors], inputs: [model, data])
         // One BLAS thread: a multi-threaded GEMM splits rows differently and would change the last digits.
         _ = threads
         BLAS.useSingleThread()

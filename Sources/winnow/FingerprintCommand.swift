@@ -52,7 +52,7 @@ struct FingerprintCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkFiles(outputs: [output ?? "-", errors], inputs: [input])
+        try checkOutputs([output ?? "-", errors], inputs: [input])
         var job = FingerprintJob(input: input)
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn

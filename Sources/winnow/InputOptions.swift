@@ -28,12 +28,6 @@ struct InputOptions: ParsableArguments {
 /// Number of worker threads: all cores unless told otherwise (at most `maximumThreads`).
 func defaultThreadCount() -> Int { min(maximumThreads, max(1, ProcessInfo.processInfo.activeProcessorCount)) }
 
-/// Refuses, before anything is read, an output that would overwrite an input or another output, or
-/// that cannot be created (missing or read-only folder): an `InputError`, which `Failure` prints as
-/// `winnow <command>: error: …` with the file-problem status.
-func checkFiles(outputs: [String?], inputs: [String?]) throws {
-    try checkOutputs(outputs, inputs: inputs)
-}
 
 /// The one rule for `--threads`, in every command that has it: 1 to `maximumThreads`.
 func validateThreads(_ threads: Int?) throws {

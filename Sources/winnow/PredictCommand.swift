@@ -31,7 +31,7 @@ struct PredictCommand: ParsableCommand {
     func validate() throws { try validateThreads(threads) }
 
     func run() throws {
-        try checkFiles(outputs: [output ?? "-", errors], inputs: [model, input])
+        try checkOutputs([output ?? "-", errors], inputs: [model, input])
         let trained = try TrainedModel.read(from: URL(fileURLWithPath: model))
         BLAS.useSingleThread()
         let tasks = try task.map { (name) throws(InputError) -> [Int] in [try ModelTask.index(in: trained.header, requested: name, modelPath: model)] }

@@ -60,7 +60,7 @@ struct ScreenCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkFiles(outputs: [output, errors, allScores, sdf, report], inputs: [model, library])
+        try checkOutputs([output, errors, allScores, sdf, report], inputs: [model, library])
         var job = ScreenJob(modelPath: model, library: library, output: output)
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
@@ -117,7 +117,7 @@ struct MergeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Merged hit list.") var output: String
 
     func run() throws {
-        try checkFiles(outputs: [output], inputs: inputs)
+        try checkOutputs([output], inputs: inputs)
         let merged = try HitList.merge(try inputs.map { try HitList.read($0) }, top: top, minimize: minimize)
         // A list with no hits names no task; the merged list then has none to write either.
         try HitList.write(merged.hits, task: merged.task ?? "", keptColumns: merged.keptColumns, to: output)

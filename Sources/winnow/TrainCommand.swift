@@ -86,7 +86,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkFiles(outputs: [output, metrics, errors], inputs: [data])
+        try checkOutputs([output, metrics, errors], inputs: [data])
         // Gradient shards run on parallel threads; BLAS stays single-threaded inside each.
         let threadCount = threads ?? defaultThreadCount()
         Trainer.parallel = threadCount > 1

@@ -18,7 +18,6 @@ struct Winnow: ParsableCommand {
     )
 
     static func main() {
-        tuneAllocatorForBatches()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let problem = Failure.unknownHelpTopic(arguments) {
             printToStandardError("winnow help: error: \(problem)")

@@ -110,10 +110,6 @@ const char *wob_element_symbol(int32_t atomic_number);
 /* Open Babel's atomic number for a symbol, 0 when unknown. */
 int32_t wob_atomic_number(const char *symbol);
 
-/* Raises glibc's mmap threshold so that per-batch buffers of a few hundred KiB are reused from the
- * heap instead of being mapped and unmapped (page faults) for every batch. No-op elsewhere. */
-void wob_tune_allocator(void);
-
 #ifdef __cplusplus
 }
 #endif
