@@ -61,6 +61,31 @@ import WinnowTestSupport
         #expect(formatScore(0.25) == "0.250000")  // at least 6 decimals, as before
     }
 
+    /// The fast path (Swift's shortest digits) writes exactly what the plain definition writes: the
+    /// fewest decimals, at least 6, whose correctly rounded text reads back as the same Float.
+    @Test func fastScoreTextEqualsTheDefinition() {
+        func definition(_ value: Float) -> String {
+            for decimals in 6...17 {
+                let text = String(format: "%.*f", decimals, Double(value))
+                if Float(text) == value { return text }
+            }
+            return "\(value)"
+        }
+        var generator = SeededBits(seed: 7)
+        var values: [Float] = []
+        for _ in 0..<20_000 {
+            // Exponents from about 1e-6 to 1e8, both signs, every mantissa equally likely.
+            let exponent = UInt32(107 + generator.next() % 47), mantissa = UInt32(generator.next() % (1 << 23))
+            values.append(Float(bitPattern: UInt32(generator.next() % 2) << 31 | exponent << 23 | mantissa))
+            values.append(Float(generator.next() % 1_000_000_007) / 1_000_000_007)
+        }
+        for exponent in UInt32(100)...160 {
+            for mantissa: UInt32 in [0, 1, 2, (1 << 23) - 2, (1 << 23) - 1] { values.append(Float(bitPattern: exponent << 23 | mantissa)) }
+        }
+        let differing = values.filter { formatScore($0) != definition($0) }
+        #expect(differing.isEmpty, "\(differing.prefix(5).map { "\($0) → \(formatScore($0)) vs \(definition($0))" })")
+    }
+
     /// `merge` refuses what cannot be shards of one screen.
     @Test func mergeRefusesDuplicatesNaNAndTheWrongDirection() throws {
         let folder = try TestPaths.scratch("merge-refusals")
@@ -116,5 +141,15 @@ import WinnowTestSupport
         var probabilities = ScoreHistogram(scale: .probability)
         probabilities.add([.nan, 0, 0.5, 1])
         #expect(broken.nonFinite == 3 && broken.total == 1 && probabilities.nonFinite == 1 && probabilities.counts[49] == 1)
+    }
+}
+
+/// A small xorshift generator, so the sweep above is the same on every run.
+private struct SeededBits {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
+    mutating func next() -> UInt64 {
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        return state
     }
 }
