@@ -40,6 +40,15 @@ func runWinnow(_ arguments: [String], stdin: Data? = nil, environment: [String: 
                      stderr: String(decoding: errData, as: UTF8.self), signalled: process.terminationReason == .uncaughtSignal)
 }
 
+/// Trains a small model once for a test suite (`winnow train` with `arguments` after `--data DATA`),
+/// written to a fresh scratch folder; stops the test run with train's message if training fails.
+func trainTestModel(_ name: String, data: String, _ arguments: [String]) -> String {
+    let path = (try! TestPaths.scratch(name)).appendingPathComponent("\(name).winnow").path
+    let result = try! runWinnow(["train", "--data", data] + arguments + ["-o", path])
+    precondition(result.status == 0, result.stderr)
+    return path
+}
+
 @Suite struct FingerprintCLITests {
     @Test func invalidFixtureRunCompletesAndListsEveryRejection() throws {
         let folder = try TestPaths.scratch("cli")

@@ -9,15 +9,8 @@ import WinnowTestSupport
 /// The screen end to end: determinism, accounting, shards and kill/resume, on real libraries.
 @Suite(.serialized) struct ScreenCLITests {
     /// A small MLP trained once on the bundled target (a few seconds).
-    static let model: String = {
-        let folder = try! TestPaths.scratch("screen-model")
-        let path = folder.appendingPathComponent("bace.winnow").path
-        let data = TestPaths.repository.appendingPathComponent("targets/bace1/bace.csv").path
-        let result = try! runWinnow(["train", "--data", data, "--label-column", "Class", "--split-column", "split",
-                                     "--model", "mlp", "--hidden", "128", "--head-hidden", "32", "--epochs", "3", "-o", path])
-        precondition(result.status == 0, result.stderr)
-        return path
-    }()
+    static let model = trainTestModel("bace", data: TestPaths.repository.appendingPathComponent("targets/bace1/bace.csv").path,
+        ["--label-column", "Class", "--split-column", "split", "--model", "mlp", "--hidden", "128", "--head-hidden", "32", "--epochs", "3"])
 
     static func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
 

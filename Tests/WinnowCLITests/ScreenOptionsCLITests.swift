@@ -17,26 +17,12 @@ import WinnowTestSupport
     static func header(_ path: String) throws -> [String] { try CSVTable.read(path: path).header }
 
     /// A two-task classifier trained on Tox21 (tiny: one epoch).
-    static let tox21Model: String = {
-        let folder = try! TestPaths.scratch("tox21-model")
-        let path = folder.appendingPathComponent("tox21.winnow").path
-        let data = TestPaths.sharedData.appendingPathComponent("benchmarks/tox21.csv").path
-        let result = try! runWinnow(["train", "--data", data, "--label-column", "NR-AR", "--label-column", "SR-p53", "--split", "random",
-                                     "--model", "mlp", "--hidden", "32", "--head-hidden", "16", "--epochs", "1", "-o", path])
-        precondition(result.status == 0, result.stderr)
-        return path
-    }()
+    static let tox21Model = trainTestModel("tox21", data: TestPaths.sharedData.appendingPathComponent("benchmarks/tox21.csv").path,
+        ["--label-column", "NR-AR", "--label-column", "SR-p53", "--split", "random", "--model", "mlp", "--hidden", "32", "--head-hidden", "16", "--epochs", "1"])
 
     /// A regressor of docking scores (lower is better), trained on the Enamine docking set (one epoch).
-    static let dockingModel: String = {
-        let folder = try! TestPaths.scratch("docking-model")
-        let path = folder.appendingPathComponent("docking.winnow").path
-        let data = TestPaths.sharedData.appendingPathComponent("benchmarks/docking/enamine10k_scores.csv.gz").path
-        let result = try! runWinnow(["train", "--data", data, "--label-column", "score", "--split", "random",
-                                     "--model", "mlp", "--hidden", "32", "--head-hidden", "16", "--epochs", "1", "-o", path])
-        precondition(result.status == 0, result.stderr)
-        return path
-    }()
+    static let dockingModel = trainTestModel("docking", data: TestPaths.sharedData.appendingPathComponent("benchmarks/docking/enamine10k_scores.csv.gz").path,
+        ["--label-column", "score", "--split", "random", "--model", "mlp", "--hidden", "32", "--head-hidden", "16", "--epochs", "1"])
 
     /// Screening a multi-task model without --task used to rank on its first task silently.
     @Test func multiTaskModelsScreenOnTheTaskNamed() throws {
