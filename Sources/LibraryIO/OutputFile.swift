@@ -42,10 +42,6 @@ public final class OutputFile {
                 link.hasPrefix("/") ? link : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(link).path
             } ?? path
             let (fd, name) = try createTemporaryFile(beside: target)
-            // mkstemp makes the file private (0600); outputs get the usual permissions.
-            let mask = umask(0)
-            umask(mask)
-            _ = fchmod(fd, 0o666 & ~mask)
             guard let handle = fdopen(fd, "wb") else {
                 let reason = systemReason()
                 closeDescriptor(fd)
@@ -100,7 +96,9 @@ public final class OutputFile {
 
 /// Creates a new empty file with a unique name next to `path` (same folder, so a rename onto `path`
 /// stays on one file system), exclusively: mkstemp opens with O_CREAT|O_EXCL, which never follows a
-/// link planted under the name. Returns the open descriptor and the name.
+/// link planted under the name. The file gets the permissions of any new output (0666 less the
+/// umask), not mkstemp's private 0600, since it becomes the output when renamed. Returns the open
+/// descriptor and the name.
 public func createTemporaryFile(beside path: String) throws(InputError) -> (fd: Int32, path: String) {
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent().path
@@ -111,6 +109,9 @@ public func createTemporaryFile(beside path: String) throws(InputError) -> (fd: 
         throw InputError(file: path, reason: "cannot create a file in \(folder) (\(systemReason()))")
     }
     let name = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    let mask = umask(0)
+    umask(mask)
+    _ = fchmod(fd, 0o666 & ~mask)
     return (fd, name)
 }
 
@@ -131,9 +132,6 @@ public func replaceFile(_ path: String, with data: [UInt8]) throws(InputError) {
             offset += n
         }
     }
-    let mask = umask(0)
-    umask(mask)
-    _ = fchmod(fd, 0o666 & ~mask)
     if close(fd) != 0, failure == nil { failure = systemReason() }
     if failure == nil, rename(name, path) != 0 { failure = systemReason() }
     if let failure {

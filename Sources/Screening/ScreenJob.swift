@@ -243,7 +243,7 @@ public struct ScreenJob {
                 state.summary.rejected += result.rejected
             }
             try errors?.append(errorText)
-            try allScores?.append(scoresText, compressedMember: allScoresPath?.hasSuffix(".gz") ?? false)
+            try allScores?.append(scoresText)
             state.recordsDone = current.recordsRead
             state.libraryHash = current.contentHash.map(hexHash) ?? ""
             state.errorsBytes = errors?.length ?? 0
@@ -466,9 +466,12 @@ final class AppendFile {
     private(set) var length: UInt64
     private let temporary: String?
     private var closed = false
+    /// `.gz` names get every piece (header included) as a gzip member.
+    private let compressed: Bool
 
     init(path: String, truncateTo saved: UInt64, header: String, inPlace: Bool = true) throws {
         self.path = path
+        compressed = path.hasSuffix(".gz")
         var info = stat()
         let special = stat(path, &info) == 0 && (info.st_mode & mode_t(S_IFMT)) != mode_t(S_IFREG)
         var descriptor: Int32 = -1
@@ -477,9 +480,6 @@ final class AppendFile {
             temporary = nil
         } else if !inPlace {
             let (fd, name) = try createTemporaryFile(beside: path)
-            let mask = umask(0)
-            umask(mask)
-            _ = fchmod(fd, 0o666 & ~mask)
             descriptor = fd
             temporary = name
         } else {
@@ -500,7 +500,7 @@ final class AppendFile {
         }
         length = saved
         if saved == 0 {
-            try append(Array(header.utf8), compressedMember: path.hasSuffix(".gz"))
+            try append(Array(header.utf8))
         }
     }
 
@@ -508,10 +508,10 @@ final class AppendFile {
         if !closed, let temporary { unlink(temporary) }
     }
 
-    func append(_ bytes: [UInt8], compressedMember: Bool = false) throws {
+    func append(_ bytes: [UInt8]) throws {
         guard !bytes.isEmpty else { return }
         let data: Data
-        do { data = compressedMember ? Data(try gzipMember(bytes)) : Data(bytes) } catch {
+        do { data = compressed ? Data(try gzipMember(bytes)) : Data(bytes) } catch {
             throw InputError(file: path, reason: error.reason)
         }
         try handle.write(contentsOf: data)

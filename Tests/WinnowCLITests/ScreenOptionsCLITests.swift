@@ -141,6 +141,30 @@ import WinnowTestSupport
         #expect(predict.status == 3 && predict.stderr.contains("nothing was scored"))
     }
 
+    /// `--errors x.tsv.gz` is gzip like `--all-scores x.csv.gz`: its header used to be a gzip member and
+    /// the rejected lines plain text after it (a file no gzip reader accepts).
+    @Test func gzipErrorsFileIsGzipThroughout() throws {
+        let folder = try TestPaths.scratch("gzip-errors")
+        let library = folder.appendingPathComponent("mixed.smi").path
+        let valid = try Self.read(TestPaths.fixture("valid.smi")).split(separator: "\n").prefix(20)
+        let invalid = try Self.read(TestPaths.fixture("invalid.smi")).split(separator: "\n").prefix(20)
+        try (zip(valid, invalid).map { "\($0)\n\($1)" }.joined(separator: "\n") + "\n").write(toFile: library, atomically: true, encoding: .utf8)
+        var texts: [String] = []
+        for name in ["rejected.tsv", "rejected.tsv.gz"] {
+            let errors = folder.appendingPathComponent(name).path
+            let result = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", library, "--top", "5",
+                                        "-o", folder.appendingPathComponent("hits.csv").path, "--errors", errors, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let reader = try ByteLineReader(path: errors)
+            #expect(reader.isCompressed == name.hasSuffix(".gz"))
+            var lines: [String] = []
+            while let line = try reader.nextLine({ String(decoding: $0, as: UTF8.self) }) { lines.append(line) }
+            texts.append(lines.joined(separator: "\n"))
+        }
+        #expect(texts[0].split(separator: "\n").count > 10, "the plain errors file lists the rejected records")
+        #expect(texts[1] == texts[0])
+    }
+
     /// `--diverse 0.15 --top 300` cannot find 300 hits that far apart: it says how many it allowed.
     @Test func diversityFilterSaysHowManyHitsItAllowed() throws {
         let folder = try TestPaths.scratch("diverse-count")
