@@ -22,9 +22,10 @@ public enum Campaign {
     /// its reason), and the initial labels, in one transaction.
     public static func initialize(path: String, pool poolPath: String, format: LibraryFormat? = nil, smilesColumn: String? = nil,
                                   idColumn: String? = nil, labels: LabelFile? = nil, settings: CampaignSettings,
-                                  threads: Int = 1, progress: Bool = false) throws -> InitSummary {
+                                  threads: Int = 1, progress: Bool = false, limits: InputLimits = InputLimits()) throws -> InitSummary {
         let poolHash = try fileHash(poolPath)
         let reader = try LibraryReader(path: poolPath, format: format, smilesColumn: smilesColumn, idColumn: idColumn)
+        reader.maxRecordBytes = limits.maxRecordBytes
         guard !FileManager.default.fileExists(atPath: path) else {
             throw CampaignError("\(path) already exists; pick another name or remove it to start over")
         }
@@ -38,9 +39,9 @@ public enum Campaign {
         var summary = InitSummary()
         do {
             try store.write { db in
-                let workers = WorkerPool(threads: threads)
+                let workers = WorkerPool(threads: threads, stackSize: limits.parserStackBytes)
                 defer { workers.shutdown() }
-                let parsers = try PerWorker.parsers(count: workers.threads)
+                let parsers = try PerWorker.parsers(count: workers.threads, limits: limits)
                 var index = 0
                 var firstRecordOf: [String: Int] = [:]
                 let line = ProgressLine(label: "campaign init")

@@ -114,7 +114,7 @@ extension MolecularGraph {
     }
 
     /// Replaces the aromatic flags with RDKit's perception.
-    mutating func perceiveAromaticity() {
+    mutating func perceiveAromaticity() throws(MoleculeError) {
         for i in 0..<atomCount { atomFlags[i].remove(.aromatic) }
         for b in 0..<bondCount { bondFlags[b].remove(.aromatic) }
         guard atomFlags.contains(where: { $0.contains(.inRing) }) else { return }
@@ -171,8 +171,14 @@ extension MolecularGraph {
                 for next in neighbours[ring] where !assigned[next] { assigned[next] = true; stack.append(next) }
             }
             system.sort()
+            // A system whose combinations of one size would run into the millions (about 37 fused
+            // rings) is refused rather than left to run for hours (a 99-ring acene took over 100 s).
             let limit = min(system.count, 6)
             for size in 1...limit {
+                let combinations = Self.binomial(system.count, size)
+                if combinations > Self.maxRingCombinations {
+                    throw MoleculeError(.limit, "a fused ring system of \(system.count) rings needs more than \(Self.maxRingCombinations) ring combinations for aromaticity perception")
+                }
                 forEachCombination(count: system.count, size: size) { combination in
                     if size > 1 && !isConnected(combination, in: system, neighbours) { return }
                     // Bonds used once are the perimeter of the combination.
@@ -258,6 +264,20 @@ extension MolecularGraph {
             }
         }
         return reached.nonzeroBitCount == combination.count
+    }
+
+    /// Most combinations of one size tried in one fused ring system (36 rings at size 6).
+    static let maxRingCombinations = 2_000_000
+
+    /// n choose k, saturating far above `maxRingCombinations`.
+    static func binomial(_ n: Int, _ k: Int) -> Int {
+        guard k >= 0, k <= n else { return 0 }
+        var result = 1
+        for i in 0..<k {
+            result = result * (n - i) / (i + 1)
+            if result > 1 << 40 { return 1 << 40 }
+        }
+        return result
     }
 
     private func forEachCombination(count: Int, size: Int, _ body: ([Int]) -> Void) {

@@ -218,7 +218,7 @@ public final class MoleculeParser: @unchecked Sendable {
         Perception.normalizeLikeRDKit(&graph)
         Perception.markDativeBonds(&graph)
         try Perception.checkValences(graph)
-        Perception.assignAromaticity(&graph)
+        try Perception.assignAromaticity(&graph)
         if !graph.doubleBonds.isEmpty { graph.doubleBonds.removeAll { graph.bondFlags[Int($0.bond)].contains(.aromatic) || graph.bondOrders[Int($0.bond)] != 2 } }
         return graph
     }

@@ -107,7 +107,7 @@ enum Perception {
     }
 
     /// Aromaticity as RDKit perceives it (see MolecularGraph+Aromaticity.swift).
-    static func assignAromaticity(_ graph: inout MolecularGraph) {
-        graph.perceiveAromaticity()
+    static func assignAromaticity(_ graph: inout MolecularGraph) throws(MoleculeError) {
+        try graph.perceiveAromaticity()
     }
 }

@@ -67,6 +67,15 @@ public final class ByteLineReader {
     public private(set) var lineNumber = 0
     /// True when the data is gzip-compressed.
     public var isCompressed: Bool { stream != nil }
+    /// Longest line kept whole. The rest of a longer line is dropped as it is read, so that a
+    /// gzip bomb of one endless line never holds more than this in memory.
+    public var maxLineBytes = Int.max
+    /// The whole length of the line being returned when it was longer than `maxLineBytes` (the
+    /// line handed over is then its first `maxLineBytes` bytes); nil otherwise.
+    public private(set) var overlongLineLength: Int? = nil
+    private var droppedFromLine = 0
+    /// Bytes of the line buffer (for tests).
+    var bufferCapacity: Int { buffer.count }
 
     public init(path: String, chunkSize: Int = 1 << 20, hashContent: Bool = false) throws(InputError) {
         self.path = path
@@ -185,7 +194,7 @@ public final class ByteLineReader {
             }
             start = 0
             end = remaining
-            hashedUpTo = 0
+            hashedUpTo = max(0, hashedUpTo - shift)
             nextLF = nextLF.map { $0 - shift }
             noLFBefore = max(0, noLFBefore - shift)
         }
@@ -293,22 +302,57 @@ public final class ByteLineReader {
 
     /// Calls `body` with the next line (without its line end); returns nil at the end.
     public func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
+        droppedFromLine = 0
+        overlongLineLength = nil
         while true {
             if let (stop, next) = lineEnd() {
                 let lineStart = start
                 start = next
                 lineNumber += 1
-                return try emit(lineStart, stop, body)
+                return try emitCut(lineStart, stop, body)
             }
             if finished {
                 guard start < end else { return nil }
                 let lineStart = start
                 start = end
                 lineNumber += 1
-                return try emit(lineStart, end, body)
+                return try emitCut(lineStart, end, body)
             }
+            if end - start > maxLineBytes { dropOverlongTail() }
             try refill()
         }
+    }
+
+    /// Hands over a line, cut to `maxLineBytes` when longer (also when it arrived whole).
+    private func emitCut<T>(_ from: Int, _ to: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        if droppedFromLine > 0 || to - from > maxLineBytes {
+            overlongLineLength = to - from + droppedFromLine
+            return try emit(from, min(to, from + maxLineBytes), body)
+        }
+        return try emit(from, to, body)
+    }
+
+    /// The line in the buffer has no end yet and is over `maxLineBytes`: keep its first
+    /// `maxLineBytes` bytes and drop the rest (a `\r` last in the buffer is kept: it may end the line).
+    private func dropOverlongTail() {
+        let keep = start + maxLineBytes
+        let lastIsCR = buffer[end - 1] == 13
+        let dropEnd = end - (lastIsCR ? 1 : 0)
+        // The kept prefix and the dropped bytes are hashed now, in order (the content hash must not
+        // depend on the limit); what comes after is hashed as it is consumed.
+        if hashing {
+            var h = hash
+            buffer.withUnsafeBufferPointer { b in
+                for i in hashedUpTo..<dropEnd { h = (h ^ UInt64(b[i])) &* 0x0000_0100_0000_01b3 }
+            }
+            hash = h
+        }
+        hashedUpTo = keep
+        droppedFromLine += dropEnd - keep
+        if lastIsCR { buffer[keep] = 13 }
+        end = keep + (lastIsCR ? 1 : 0)
+        nextLF = nil
+        noLFBefore = min(noLFBefore, end)
     }
 
     private func emit<T>(_ from: Int, _ to: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {

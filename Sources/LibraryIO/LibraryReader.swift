@@ -1,3 +1,4 @@
+import Chemistry
 import Foundation
 
 /// The kinds of library file Winnow reads (each optionally gzip-compressed).
@@ -161,6 +162,17 @@ public final class LibraryReader {
         self.keepColumns = keepColumns
         self.lines = lines
         hashAfterRecords = lines.contentHash
+        lines.maxLineBytes = maxRecordBytes
+    }
+
+    /// Longest record kept: a SMILES or CSV line, a CSV row, an SDF record. A longer one is read
+    /// past (never held in memory whole) and becomes a rejected record with the reason.
+    public var maxRecordBytes = InputLimits.defaultMaxRecordBytes {
+        didSet { lines.maxLineBytes = maxRecordBytes }
+    }
+
+    private func overlong(_ what: String, _ bytes: Int) -> String {
+        "\(what) is \(bytes) bytes long, over the limit of \(maxRecordBytes) (--max-record-bytes)"
     }
 
     /// Hash of the bytes read so far (FNV-1a 64, after gzip decompression), when made with
@@ -222,6 +234,14 @@ public final class LibraryReader {
                 let number = nextRecord
                 nextRecord += 1
                 let offset = batch.bytes.count
+                if let length = lines.overlongLineLength {
+                    // Cut short: the id is somewhere in the dropped part; keep a little of the start.
+                    batch.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: line[sStart..<min(sEnd, sStart + 100)]))
+                    batch.ranges.append(offset..<batch.bytes.count)
+                    batch.ids.append("record \(number)")
+                    batch.readErrors[batch.count - 1] = overlong("line", length)
+                    return true
+                }
                 batch.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: line[sStart..<sEnd]))
                 batch.ranges.append(offset..<batch.bytes.count)
                 batch.ids.append(idEnd > idStart ? String(decoding: UnsafeBufferPointer(rebasing: line[idStart..<idEnd]), as: UTF8.self)
@@ -262,10 +282,16 @@ public final class LibraryReader {
 
     /// The next row (fields may hold quoted line breaks), and the line where a quote opened that
     /// the end of the file left open.
+    /// Bytes of the last row `readLogicalLine` returned when it was over `maxRecordBytes`.
+    private var lastRowOverlong: Int? = nil
+
     private func readLogicalLine(separator: UInt8) throws -> (fields: [String], unclosedQuoteLine: Int?)? {
-        var row = DelimitedRow(separator: separator)
+        var row = DelimitedRow(separator: separator, maxBytes: maxRecordBytes)
         while true {
-            let complete: Bool? = try lines.nextLine { line in row.add(line, lineNumber: lines.lineNumber) }
+            let complete: Bool? = try lines.nextLine { line in
+                row.add(line, lineNumber: lines.lineNumber, droppedBytes: lines.overlongLineLength.map { $0 - line.count } ?? 0)
+            }
+            lastRowOverlong = row.overlongBytes
             guard let complete else {
                 guard row.lines > 0 else { return nil }
                 return (row.fields(), row.openQuoteLine)
@@ -273,6 +299,9 @@ public final class LibraryReader {
             if complete { return (row.fields(), nil) }
         }
     }
+
+    /// Bytes the line reader holds (for tests: a gzip bomb must not grow it past the limit).
+    var bufferCapacity: Int { lines.bufferCapacity }
 
     private func nextDelimitedBatch(size: Int, separator: UInt8) throws -> RecordBatch? {
         if !headerDone {
@@ -314,6 +343,8 @@ public final class LibraryReader {
             if !keepIndices.isEmpty { batch.kept.append(keepIndices.map { $0 < fields.count ? fields[$0] : "" }) }
             if let unclosed {
                 batch.readErrors[batch.count - 1] = "end of file inside a quoted field: the quote opened on line \(unclosed) is never closed"
+            } else if let length = lastRowOverlong {
+                batch.readErrors[batch.count - 1] = overlong("row", length)
             } else if smilesIndex >= fields.count {
                 batch.readErrors[batch.count - 1] = "row has \(fields.count) fields; the SMILES column is field \(smilesIndex + 1)"
             }
@@ -331,6 +362,7 @@ public final class LibraryReader {
         var title: String? = nil
         var lineInRecord = 0
         var endLines: [Int] = []
+        var recordBytes = 0
         func finish() {
             let number = nextRecord
             nextRecord += 1
@@ -340,7 +372,9 @@ public final class LibraryReader {
             let name = (title ?? "").trimmingCharacters(in: .whitespaces)
             batch.ids.append(name.isEmpty ? "record \(number)" : lineSafeID(name))
             batch.startLines.append(recordStart)
-            if endLines.count > 1 {
+            if recordBytes > maxRecordBytes {
+                batch.readErrors[batch.count - 1] = overlong("SDF record", recordBytes)
+            } else if endLines.count > 1 {
                 // A missing `$$$$`: two molfiles ran together; Open Babel would read only the first.
                 batch.readErrors[batch.count - 1] = "\(endLines.count) molecules in one record (`M  END` on lines "
                     + endLines.map(String.init).joined(separator: ", ") + "); the `$$$$` line between them is missing"
@@ -349,6 +383,7 @@ public final class LibraryReader {
             record.removeAll(keepingCapacity: true)
             title = nil
             lineInRecord = 0
+            recordBytes = 0
             endLines.removeAll()
         }
         while batch.count < size {
@@ -366,8 +401,13 @@ public final class LibraryReader {
                 if line.count >= 6, line[0] == 77, line[1] == 32, line[2] == 32, line[3] == 69, line[4] == 78, line[5] == 68 {
                     endLines.append(lines.lineNumber)
                 }
-                record.append(contentsOf: line)
-                record.append(10)
+                // Past the limit the record is only measured, not kept.
+                let length = (lines.overlongLineLength ?? line.count) + 1
+                recordBytes += length
+                if recordBytes <= maxRecordBytes {
+                    record.append(contentsOf: line)
+                    record.append(10)
+                }
                 return true
             }
             if got == nil {
@@ -425,13 +465,25 @@ struct DelimitedRow {
     /// The line where the quote still open was opened.
     private(set) var openQuoteLine: Int? = nil
 
-    init(separator: UInt8) { self.separator = separator }
+    /// Bytes of the row (line breaks inside quotes included) when over `maxBytes`; the row's text is
+    /// then cut at `maxBytes` and it becomes a rejected record.
+    private(set) var overlongBytes: Int? = nil
+    private let maxBytes: Int
+    private var length = 0
 
-    /// Adds a physical line; true when the row is complete.
-    mutating func add(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> Bool {
-        if lines > 0 { bytes.append(10) }
+    init(separator: UInt8, maxBytes: Int = Int.max) {
+        self.separator = separator
+        self.maxBytes = maxBytes
+    }
+
+    /// Adds a physical line (of which `droppedBytes` were already cut by the line reader); true when
+    /// the row is complete.
+    mutating func add(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, droppedBytes: Int = 0) -> Bool {
+        length += (lines > 0 ? 1 : 0) + line.count + droppedBytes
+        if length > maxBytes { overlongBytes = length }
+        if lines > 0, bytes.count < maxBytes { bytes.append(10) }
         lines += 1
-        bytes.append(contentsOf: line)
+        if bytes.count < maxBytes { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: line.prefix(maxBytes - bytes.count))) }
         if case .justClosed = state { state = .unquoted(fieldStart: false) }
         for c in line {
             switch state {

@@ -122,7 +122,7 @@ public final class PerWorker<T>: @unchecked Sendable {
 
 extension PerWorker where T == MoleculeParser {
     /// One Open Babel parser per worker.
-    public static func parsers(count: Int) throws(MoleculeError) -> PerWorker<MoleculeParser> {
-        try PerWorker(count: count) { () throws(MoleculeError) in try MoleculeParser() }
+    public static func parsers(count: Int, limits: InputLimits = InputLimits()) throws(MoleculeError) -> PerWorker<MoleculeParser> {
+        try PerWorker(count: count) { () throws(MoleculeError) in try MoleculeParser(limits: limits) }
     }
 }

@@ -8,8 +8,8 @@ public final class WorkerState: @unchecked Sendable {
     // @unchecked: worker w only ever touches parsers[w] / generators[w] (see WorkerPool).
     public let parsers: PerWorker<MoleculeParser>
     public let generators: PerWorker<MorganGenerator>
-    public init(workers: Int, settings: MorganSettings) throws(MoleculeError) {
-        parsers = try PerWorker(count: workers) { () throws(MoleculeError) in try MoleculeParser() }
+    public init(workers: Int, settings: MorganSettings, limits: InputLimits = InputLimits()) throws(MoleculeError) {
+        parsers = try PerWorker.parsers(count: workers, limits: limits)
         generators = PerWorker(count: workers) { MorganGenerator(settings: settings) }
     }
 }
@@ -27,11 +27,13 @@ public struct FingerprintJob {
     public var threads = 1
     public var batchSize = 256
     public var showProgress = true
+    public var limits = InputLimits()
 
     public init(input: String) { self.input = input }
 
     public func run() throws -> RunSummary {
         let reader = try LibraryReader(path: input, format: format, smilesColumn: smilesColumn, idColumn: idColumn)
+        reader.maxRecordBytes = limits.maxRecordBytes
         let out = try OutputFile(path: output)
         let errors = try errorsPath.map { (p) throws(InputError) in try OutputFile(path: p) }
         try errors?.write("record\tid\tinput\treason\n")
@@ -40,9 +42,9 @@ public struct FingerprintJob {
         } else {
             try out.write(FPSFormat.header(settings: settings, source: input))
         }
-        let pool = WorkerPool(threads: threads)
+        let pool = WorkerPool(threads: threads, stackSize: limits.parserStackBytes)
         defer { pool.shutdown() }
-        let state = try WorkerState(workers: pool.threads, settings: settings)
+        let state = try WorkerState(workers: pool.threads, settings: settings, limits: limits)
         let settings = self.settings, counts = self.counts
         return try streamInOrder(reader, pool: pool, batchSize: batchSize, batchesPerRound: pool.threads * 8, out: out, errors: errors,
                                  progressLabel: showProgress ? "fingerprint" : nil) { batch, worker in

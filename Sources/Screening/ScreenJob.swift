@@ -92,6 +92,7 @@ public struct ScreenJob {
     public var resume = false
     public var shard: ShardSpec?
     public var showProgress = true
+    public var limits = InputLimits()
     /// Records per round: fixed, so that rounds (and checkpoints) do not depend on the thread count.
     /// Large enough that the end-of-round wait for the last batch costs little (about 1% on 2 threads).
     public var roundSize = 16384
@@ -107,7 +108,7 @@ public struct ScreenJob {
     var poolSize: Int { diverse == nil ? top : top * 5 }
 
     var settingsDescription: String {
-        "top=\(top) minimize=\(minimize) task=\(task ?? "-") keep=\(keepColumns.joined(separator: "|")) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-")"
+        "top=\(top) minimize=\(minimize) task=\(task ?? "-") keep=\(keepColumns.joined(separator: "|")) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-") limits=\(limits.maxAtoms),\(limits.maxRings),\(limits.maxBranchDepth),\(limits.maxRecordBytes)"
     }
 
     public func run() throws -> ScreenResult {
@@ -156,6 +157,7 @@ public struct ScreenJob {
 
         let reader = try LibraryReader(path: library, format: format, smilesColumn: smilesColumn, idColumn: idColumn,
                                        hashContent: checkpointURL != nil, keepColumns: keepColumns)
+        reader.maxRecordBytes = limits.maxRecordBytes
         // Skip what the checkpoint covers (rounds are whole batches, so this lands on the boundary).
         let batchSize = 256
         while reader.recordsRead < state.recordsDone {
@@ -167,9 +169,9 @@ public struct ScreenJob {
         }
 
         BLAS.useSingleThread()
-        let pool = WorkerPool(threads: threads)
+        let pool = WorkerPool(threads: threads, stackSize: limits.parserStackBytes)
         defer { pool.shutdown() }
-        let workers = try ModelWorkers(trained, count: pool.threads)
+        let workers = try ModelWorkers(trained, count: pool.threads, limits: limits)
         let progress = ProgressLine(label: "screen")
         let started = Date()
         let secondsBefore = state.summary.seconds
@@ -448,9 +450,9 @@ public final class ModelWorkers: @unchecked Sendable {
     public let models: [TrainedModel]
     public let parsers: [MoleculeParser]
 
-    public init(_ model: TrainedModel, count: Int) throws {
+    public init(_ model: TrainedModel, count: Int, limits: InputLimits = InputLimits()) throws {
         models = try [model] + (1..<max(count, 1)).map { _ in try model.copy() }
-        parsers = try (0..<max(count, 1)).map { _ in try MoleculeParser() }
+        parsers = try (0..<max(count, 1)).map { _ in try MoleculeParser(limits: limits) }
     }
 }
 

@@ -62,7 +62,7 @@ struct CampaignInitCommand: ParsableCommand {
         let started = Date()
         let summary = try Campaign.initialize(path: campaign, pool: pool, format: input.libraryFormat, smilesColumn: input.smilesColumn,
                                               idColumn: input.idColumn, labels: labelFile, settings: settings,
-                                              threads: threads ?? defaultThreadCount(), progress: true)
+                                              threads: threads ?? defaultThreadCount(), progress: true, limits: input.limits)
         print("campaign \(campaign): pool \(summary.pool) molecules from \(pool) (\(summary.read) records, \(summary.rejected) rejected: `winnow campaign status` lists them)")
         if labelFile != nil {
             let kind = settings.taskKind == .classification ? ", \(summary.actives) active" : ""

@@ -57,6 +57,7 @@ struct FingerprintCommand: ParsableCommand {
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
         job.idColumn = inputOptions.idColumn
+        job.limits = inputOptions.limits
         job.output = output
         job.errorsPath = errors
         job.settings = MorganSettings(radius: radius, size: bits)

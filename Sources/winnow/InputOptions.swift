@@ -1,4 +1,5 @@
 import ArgumentParser
+import Chemistry
 import Learning
 import LibraryIO
 import Screening
@@ -14,6 +15,24 @@ struct InputOptions: ParsableArguments {
     @Option(help: "CSV/TSV column holding the molecule id (default: 'record N').")
     var idColumn: String?
 
+    // Limits checked before Open Babel sees a record (README "Bad input"): a record over one is
+    // rejected with its reason.
+    @Option(help: "Most atoms in one record.")
+    var maxAtoms = InputLimits.defaultMaxAtoms
+
+    @Option(help: "Most ring closures in one SMILES (rings in one molfile record).")
+    var maxRings = InputLimits.defaultMaxRings
+
+    @Option(help: "Deepest nesting of SMILES branches.")
+    var maxBranchDepth = InputLimits.defaultMaxBranchDepth
+
+    @Option(help: "Longest record in bytes: a SMILES or CSV line, a CSV row, an SDF record.")
+    var maxRecordBytes = InputLimits.defaultMaxRecordBytes
+
+    var limits: InputLimits {
+        InputLimits(maxAtoms: maxAtoms, maxRings: maxRings, maxBranchDepth: maxBranchDepth, maxRecordBytes: maxRecordBytes)
+    }
+
     var libraryFormat: LibraryFormat? {
         format.flatMap { LibraryFormat(rawValue: $0 == "smiles" ? "smi" : $0) }
     }
@@ -21,6 +40,10 @@ struct InputOptions: ParsableArguments {
     func validate() throws {
         if let format, LibraryFormat(rawValue: format == "smiles" ? "smi" : format) == nil {
             throw ValidationError("unknown --format '\(format)': use smi, csv, tsv or sdf")
+        }
+        for (name, value) in [("--max-atoms", maxAtoms), ("--max-rings", maxRings), ("--max-branch-depth", maxBranchDepth),
+                              ("--max-record-bytes", maxRecordBytes)] where value < 1 || value > 1 << 30 {
+            throw ValidationError("\(name) must be between 1 and \(1 << 30)")
         }
     }
 }

@@ -48,6 +48,7 @@ struct PredictCommand: ParsableCommand {
                       threads: Int, progress showProgress: Bool) throws -> RunSummary {
         let reader = try LibraryReader(path: input, format: inputOptions.libraryFormat, smilesColumn: inputOptions.smilesColumn,
                                        idColumn: inputOptions.idColumn)
+        reader.maxRecordBytes = inputOptions.limits.maxRecordBytes
         let out = try OutputFile(path: output)
         let errors = try errorsPath.map { (p) throws(InputError) in try OutputFile(path: p) }
         try errors?.write("record\tid\tinput\treason\n")
@@ -55,9 +56,9 @@ struct PredictCommand: ParsableCommand {
         let columns = names.count == 1 ? ["score", "uncertainty"] : tasks.flatMap { ["score_\(names[$0])", "uncertainty_\(names[$0])"] }
         try out.write((["id", "smiles"] + columns).map(csvField).joined(separator: ",") + "\n")
         let hasUncertainty = trained.hasUncertainty
-        let pool = WorkerPool(threads: threads)
+        let pool = WorkerPool(threads: threads, stackSize: inputOptions.limits.parserStackBytes)
         defer { pool.shutdown() }
-        let workers = try ModelWorkers(trained, count: pool.threads)
+        let workers = try ModelWorkers(trained, count: pool.threads, limits: inputOptions.limits)
         return try streamInOrder(reader, pool: pool, batchSize: 256, batchesPerRound: pool.threads * 4, out: out, errors: errors,
                                  progressLabel: showProgress ? "predict" : nil) { batch, worker in
             var result = BatchOutput()

@@ -65,6 +65,7 @@ struct ScreenCommand: ParsableCommand {
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
         job.idColumn = inputOptions.idColumn
+        job.limits = inputOptions.limits
         job.top = top
         job.errorsPath = errors
         job.allScoresPath = allScores

@@ -117,6 +117,8 @@ def records(path):
 def mutate_record(r: bytes) -> bytes:
     lines = r.split(b"\n")
     for _ in range(rng.randint(1, 3)):
+        if not lines:
+            lines = [b""]
         op = rng.randrange(9)
         i = rng.randrange(len(lines))
         if op == 0:
