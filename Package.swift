@@ -65,10 +65,10 @@ let package = Package(
         ),
         // MARK: - Tests
         .target(name: "WinnowTestSupport", path: "Tests/WinnowTestSupport"),
-        .testTarget(name: "ChemistryTests", dependencies: ["Chemistry", "Fingerprints", "WinnowTestSupport"]),
-        .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "WinnowTestSupport"]),
+        .testTarget(name: "ChemistryTests", dependencies: ["Chemistry", "Fingerprints", "WinnowTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "WinnowTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LibraryIOTests", dependencies: ["LibraryIO", "Chemistry", "WinnowTestSupport"]),
-        .testTarget(name: "LearningTests", dependencies: ["Learning", "Chemistry", "Fingerprints", "WinnowTestSupport"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Chemistry", "Fingerprints", "WinnowTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "LibraryIO", "Fingerprints", "Chemistry", "WinnowTestSupport"]),
         .testTarget(name: "CampaignsTests", dependencies: ["Campaigns", "Learning", "Chemistry", "LibraryIO", "WinnowTestSupport",
                                                     .product(name: "GRDB", package: "GRDB.swift")]),
