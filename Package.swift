@@ -66,7 +66,7 @@ let package = Package(
         // MARK: - Tests
         .target(name: "WinnowTestSupport", path: "Tests/WinnowTestSupport"),
         .testTarget(name: "ChemistryTests", dependencies: ["Chemistry", "Fingerprints", "WinnowTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "WinnowTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FingerprintsTests", dependencies: ["Fingerprints", "Chemistry", "CKernels", "WinnowTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "LibraryIOTests", dependencies: ["LibraryIO", "Chemistry", "WinnowTestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Chemistry", "Fingerprints", "WinnowTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "LibraryIO", "Fingerprints", "Chemistry", "WinnowTestSupport"]),

@@ -214,3 +214,113 @@ double wk_tanimoto(const uint64_t *a, const uint64_t *b, int64_t words) {
     wk_tanimoto_many(a, b, 1, words, &out);
     return out;
 }
+
+int64_t wk_popcount(const uint64_t *fingerprint, int64_t words) {
+    int64_t total = 0;
+    for (int64_t w = 0; w < words; w++) total += __builtin_popcountll(fingerprint[w]);
+    return total;
+}
+
+// One loop body for the scalar paths (popcnt instruction or portable), as for Tanimoto above.
+static inline __attribute__((always_inline)) int64_t common_at_least_body(const uint64_t *query, const uint64_t *rows,
+                                                                          int64_t count, int64_t stride, int64_t min_common,
+                                                                          int32_t *positions, int32_t *common) {
+    int64_t kept = 0;
+    for (int64_t i = 0; i < count; i++) {
+        const uint64_t *r = rows + i * stride;
+        int64_t c = 0;
+        for (int64_t w = 0; w < stride; w++) c += __builtin_popcountll(query[w] & r[w]);
+        if (c >= min_common) {
+            positions[kept] = (int32_t)i;
+            common[kept] = (int32_t)c;
+            kept++;
+        }
+    }
+    return kept;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("popcnt")))
+static int64_t common_at_least_popcnt(const uint64_t *query, const uint64_t *rows, int64_t count, int64_t stride,
+                                      int64_t min_common, int32_t *positions, int32_t *common) {
+    return common_at_least_body(query, rows, count, stride, min_common, positions, common);
+}
+
+// 512 bits per step: AND, per-lane popcount, lane sums; one horizontal sum per row. Two rows per
+// iteration keep two independent dependency chains in flight.
+__attribute__((target("avx512f,avx512vpopcntdq")))
+static int64_t common_at_least_avx512(const uint64_t *query, const uint64_t *rows, int64_t count, int64_t stride,
+                                      int64_t min_common, int32_t *positions, int32_t *common) {
+    int64_t kept = 0, i = 0;
+    for (; i + 1 < count; i += 2) {
+        const uint64_t *r0 = rows + i * stride, *r1 = r0 + stride;
+        __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+        for (int64_t w = 0; w < stride; w += 8) {
+            __m512i q = _mm512_load_si512((const void *)(query + w));
+            a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_and_si512(q, _mm512_load_si512((const void *)(r0 + w)))));
+            a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_and_si512(q, _mm512_load_si512((const void *)(r1 + w)))));
+        }
+        int64_t c0 = _mm512_reduce_add_epi64(a0), c1 = _mm512_reduce_add_epi64(a1);
+        if (c0 >= min_common) { positions[kept] = (int32_t)i; common[kept] = (int32_t)c0; kept++; }
+        if (c1 >= min_common) { positions[kept] = (int32_t)(i + 1); common[kept] = (int32_t)c1; kept++; }
+    }
+    for (; i < count; i++) {
+        const uint64_t *r = rows + i * stride;
+        __m512i a = _mm512_setzero_si512();
+        for (int64_t w = 0; w < stride; w += 8) {
+            __m512i q = _mm512_load_si512((const void *)(query + w));
+            a = _mm512_add_epi64(a, _mm512_popcnt_epi64(_mm512_and_si512(q, _mm512_load_si512((const void *)(r + w)))));
+        }
+        int64_t c = _mm512_reduce_add_epi64(a);
+        if (c >= min_common) { positions[kept] = (int32_t)i; common[kept] = (int32_t)c; kept++; }
+    }
+    return kept;
+}
+#endif
+
+static int64_t common_at_least_portable(const uint64_t *query, const uint64_t *rows, int64_t count, int64_t stride,
+                                        int64_t min_common, int32_t *positions, int32_t *common) {
+    return common_at_least_body(query, rows, count, stride, min_common, positions, common);
+}
+
+int64_t wk_common_at_least_using(int32_t kernel, const uint64_t *query, const uint64_t *rows, int64_t count,
+                                 int64_t stride, int64_t min_common, int32_t *positions, int32_t *common) {
+#if defined(__x86_64__)
+    int aligned = stride % 8 == 0 && ((uintptr_t)query & 63) == 0 && ((uintptr_t)rows & 63) == 0;
+    if (kernel == 0 && aligned && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")) {
+        return common_at_least_avx512(query, rows, count, stride, min_common, positions, common);
+    }
+    if (kernel <= 1 && __builtin_cpu_supports("popcnt")) {
+        return common_at_least_popcnt(query, rows, count, stride, min_common, positions, common);
+    }
+#endif
+    return common_at_least_portable(query, rows, count, stride, min_common, positions, common);
+}
+
+int64_t wk_common_at_least(const uint64_t *query, const uint64_t *rows, int64_t count, int64_t stride,
+                           int64_t min_common, int32_t *positions, int32_t *common) {
+    return wk_common_at_least_using(0, query, rows, count, stride, min_common, positions, common);
+}
+
+uint64_t wk_checksum(const uint8_t *bytes, int64_t length) {
+    const uint64_t prime = 0x100000001b3ULL;
+    uint64_t lane[4] = {0xcbf29ce484222325ULL, 0xcbf29ce484222325ULL ^ 1, 0xcbf29ce484222325ULL ^ 2,
+                        0xcbf29ce484222325ULL ^ 3};
+    int64_t words = length / 8, i = 0;
+    for (; i + 4 <= words; i += 4) {
+        for (int k = 0; k < 4; k++) {
+            uint64_t w;
+            __builtin_memcpy(&w, bytes + 8 * (i + k), 8);
+            lane[k] = (lane[k] ^ w) * prime;
+        }
+    }
+    for (; i < words; i++) {
+        uint64_t w;
+        __builtin_memcpy(&w, bytes + 8 * i, 8);
+        lane[i % 4] = (lane[i % 4] ^ w) * prime;
+    }
+    for (int64_t b = words * 8; b < length; b++) lane[0] = (lane[0] ^ bytes[b]) * prime;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int k = 0; k < 4; k++) h = (h ^ lane[k]) * prime;
+    return (h ^ (uint64_t)length) * prime;
+}

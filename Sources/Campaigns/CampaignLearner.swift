@@ -218,11 +218,18 @@ public enum BatchSelector {
         let order = method.pick(count: diverse == nil ? count : n, scores: scores.scores, uncertainties: scores.uncertainties,
                                 beta: beta, minimize: minimize, seed: seed)
         var picked: [BatchPick] = []
-        var pickedBits: [[UInt64]] = []
-        for (position, c) in order.enumerated() {
-            if picked.count == count { break }
-            if let threshold = diverse, pickedBits.contains(where: { tanimoto($0, bits[candidates[c]]) > threshold }) { continue }
-            pickedBits.append(bits[candidates[c]])
+        // Positions in `order` that make the batch: all of the first `count`, or the greedy diverse pick.
+        let positions: [Int]
+        if let threshold = diverse {
+            let bitCount = bits.first.map { $0.count * 64 } ?? 64
+            positions = FingerprintRows.diversePick(count: order.count, bitCount: bitCount, threshold: threshold, limit: count) {
+                bits[candidates[order[$0]]]
+            }
+        } else {
+            positions = Array(0..<min(count, order.count))
+        }
+        for position in positions {
+            let c = order[position]
             let s = scores.scores[c], u = scores.uncertainties[c]
             let reason: String
             switch method {

@@ -1,4 +1,3 @@
-import CKernels
 import Chemistry
 import Fingerprints
 import Foundation
@@ -288,32 +287,40 @@ public struct ScreenJob {
     func explain(_ ranked: [Hit], model: TrainedModel) throws -> [ExplainedHit] {
         let parser = try MoleculeParser()
         let generator = MorganGenerator(settings: MorganSettings(radius: 2, size: 2048))
-        // Known actives as one flat matrix of fingerprints, searched with a popcount kernel.
+        // Known actives in an arena: the nearest one is a top-1 search (ties: the first active).
         var activeIDs: [String] = []
-        var activeBits: [UInt64] = []
+        var activeBits: [[UInt64]] = []
         for active in model.header.knownActives {
             if let graph = try? parser.parse(smiles: active.smiles) {
                 activeIDs.append(active.id)
-                activeBits += generator.bits(graph)
+                activeBits.append(generator.bits(graph))
             }
         }
         let words = (generator.settings.size + 63) / 64
-        var similarities = [Double](repeating: 0, count: activeIDs.count)
-        var chosen: [(hit: Hit, bits: [UInt64], graph: MolecularGraph?)] = []
-        for hit in ranked {
-            if chosen.count >= top { break }
-            let graph = try? parser.parse(smiles: hit.smiles)
-            let bits = graph.map { generator.bits($0) } ?? []
-            if let threshold = diverse, chosen.contains(where: { tanimoto($0.bits, bits) > threshold }) { continue }
-            chosen.append((hit, bits, graph))
+        let actives = FingerprintArena(bitCount: generator.settings.size, fingerprints: activeBits)
+        // Hits are parsed as far as the pick goes (a hit that no longer parses has no bits).
+        var parsed: [(graph: MolecularGraph?, bits: [UInt64])] = []
+        func load(_ i: Int) -> (graph: MolecularGraph?, bits: [UInt64]) {
+            while parsed.count <= i {
+                let graph = try? parser.parse(smiles: ranked[parsed.count].smiles)
+                parsed.append((graph, graph.map { generator.bits($0) } ?? []))
+            }
+            return parsed[i]
         }
+        let picked: [Int]
+        if let threshold = diverse {
+            picked = FingerprintRows.diversePick(count: ranked.count, bitCount: generator.settings.size, threshold: threshold, limit: top) { i in
+                let entry = load(i)
+                return entry.graph == nil ? nil : entry.bits
+            }
+        } else {
+            picked = Array(0..<min(top, ranked.count))
+        }
+        let chosen = picked.map { i in (hit: ranked[i], bits: load(i).bits, graph: load(i).graph) }
         return chosen.enumerated().map { index, entry in
             var best: (String, Double)? = nil
-            if !activeIDs.isEmpty, entry.bits.count == words {
-                wk_tanimoto_many(entry.bits, activeBits, Int64(activeIDs.count), Int64(words), &similarities)
-                var k = 0
-                for i in 1..<activeIDs.count where similarities[i] > similarities[k] { k = i }
-                best = (activeIDs[k], similarities[k])
+            if entry.bits.count == words, let nearest = actives.nearest(to: entry.bits) {
+                best = (activeIDs[nearest.record], nearest.similarity.value)
             }
             return ExplainedHit(rank: index + 1, hit: entry.hit, nearestActive: best?.0 ?? "",
                                 nearestActiveSimilarity: best?.1, scaffold: entry.graph?.scaffoldSMILES() ?? "")

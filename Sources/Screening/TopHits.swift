@@ -1,4 +1,3 @@
-import CKernels
 /// One scored molecule that may make the hit list.
 public struct Hit: Sendable, Codable, Equatable {
     public var record: Int

@@ -30,6 +30,29 @@ void wk_tanimoto_many(const uint64_t *query, const uint64_t *fingerprints, int64
 /// Tanimoto similarity of two bit fingerprints of `words` 64-bit words (1 when both are empty).
 double wk_tanimoto(const uint64_t *a, const uint64_t *b, int64_t words);
 
+/// Popcount of one fingerprint of `words` 64-bit words.
+int64_t wk_popcount(const uint64_t *fingerprint, int64_t words);
+
+/// Intersection counts |query & row| for `count` rows stored `stride` words apart, keeping only the
+/// rows whose count is at least `min_common`: their positions (0-based, ascending) go to `positions`
+/// and their counts to `common`; returns how many were kept (both arrays need room for `count`).
+/// With `stride` a multiple of 8 and 64-byte aligned rows and query, CPUs with AVX-512 VPOPCNTDQ count
+/// 512 bits per instruction; otherwise the popcount instruction (or a portable bit count) does. The
+/// counts are integers, so every path returns the same answer.
+int64_t wk_common_at_least(const uint64_t *query, const uint64_t *rows, int64_t count, int64_t stride,
+                           int64_t min_common, int32_t *positions, int32_t *common);
+
+/// `wk_common_at_least` through a chosen path, for tests: 0 the fastest the CPU has, 1 at most the
+/// popcount instruction, 2 the portable bit count.
+int64_t wk_common_at_least_using(int32_t kernel, const uint64_t *query, const uint64_t *rows, int64_t count,
+                                 int64_t stride, int64_t min_common, int32_t *positions, int32_t *common);
+
+/// Checksum of a byte range for fingerprint index files: four lanes of 64-bit FNV-1a over
+/// little-endian 8-byte words (word i goes to lane i % 4), the bytes after the last whole word into
+/// lane 0 one by one, then the lanes and the length folded together with FNV-1a. Several GB/s per
+/// core; it detects damage, it is not a cryptographic hash.
+uint64_t wk_checksum(const uint8_t *bytes, int64_t length);
+
 #ifdef __cplusplus
 }
 #endif
