@@ -50,7 +50,7 @@ struct IndexCommand: ParsableCommand {
         guard bits >= 8, bits <= FingerprintIndex.maxBits, bits % 8 == 0 else {
             throw ValidationError("--bits must be a multiple of 8 between 8 and \(FingerprintIndex.maxBits)")
         }
-        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
+        try validateThreads(threads)
         if !verify && output == nil { throw ValidationError("give the index file to write with -o FILE.wfp") }
     }
 
@@ -61,13 +61,13 @@ struct IndexCommand: ParsableCommand {
                 try index.verify()
                 print("\(input): ok, \(index.count) fingerprints, \(index.type.bitCount) bits, \(index.type.typeString)")
             } catch {
-                // The do block throws only IndexFileError (typed throws).
-                printToStandardError("winnow index: error: \(error.message)")
-                throw ExitCode(2)
+                // The do block throws only IndexFileError (typed throws): a damaged file, status 2.
+                throw CommandFailure(error.message)
             }
             return
         }
         guard let output else { return }
+        try checkFiles("index", outputs: [output, errors], inputs: [input])
         var job = IndexJob(input: input, output: output)
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
@@ -76,14 +76,9 @@ struct IndexCommand: ParsableCommand {
         job.settings = MorganSettings(radius: radius, size: bits)
         job.threads = threads ?? defaultThreadCount()
         job.showProgress = !quiet
-        do {
-            let summary = try job.run()
-            printToStandardError(String(
-                format: "winnow index: read %d, indexed %d, rejected %d in %.2f s (%.0f molecules/s); %@",
-                summary.read, summary.written, summary.rejected, summary.seconds, summary.rate, output))
-        } catch let error as InputError {
-            printToStandardError("winnow index: error: \(error.message)")
-            throw ExitCode(2)
-        }
+        let summary = try job.run()
+        printToStandardError(String(
+            format: "winnow index: read %d, indexed %d, rejected %d in %.2f s (%.0f molecules/s); %@",
+            summary.read, summary.written, summary.rejected, summary.seconds, summary.rate, output))
     }
 }

@@ -14,10 +14,7 @@ struct SearchCommand: ParsableCommand {
         database order; the same bytes at any thread count. Similarities are exact fractions of bit
         counts (a similarity equal to the threshold is a hit), printed with 4 decimals.
 
-        Examples:
-          winnow search --db lib.wfp hits.smi --top 10 -o analogues.csv
-          winnow search --db lib.wfp --smiles 'CC(=O)Nc1ccc(O)cc1' --threshold 0.5 --top all
-          winnow search --db lib.wfp --self --threshold 0.8 --top all -o near_duplicates.csv
+        Example: winnow search --db sample.wfp --smiles 'CC(=O)Nc1ccc(O)cc1' --threshold 0.5 --top all -o paracetamol.csv
         """
     )
 
@@ -66,10 +63,11 @@ struct SearchCommand: ParsableCommand {
         if let tversky, SimilarityMeasure(tversky: tversky) == nil {
             throw ValidationError("--tversky must be A,B: two weights between 0 and 10 with at most 3 places, not both 0 (e.g. 0.9,0.1)")
         }
-        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
+        try validateThreads(threads)
     }
 
     func run() throws {
+        try checkFiles("search", outputs: [output ?? "-", errors], inputs: [db, queries])
         var job = SearchJob(database: db)
         job.queries = queries
         job.querySMILES = smiles
@@ -83,15 +81,10 @@ struct SearchCommand: ParsableCommand {
                                     measure: tversky.flatMap { SimilarityMeasure(tversky: $0) } ?? .tanimoto)
         job.threads = threads ?? defaultThreadCount()
         job.showProgress = !quiet
-        do {
-            let summary = try job.run()
-            printToStandardError(String(
-                format: "winnow search: %d queries (%d rejected), %d hits in %.3f s (%.1f queries/s); %ld comparisons; database opened in %.1f ms",
-                summary.queries, summary.rejected, summary.hits, summary.seconds,
-                summary.seconds > 0 ? Double(summary.queries) / summary.seconds : 0, summary.comparisons, summary.openSeconds * 1000))
-        } catch let error as InputError {
-            printToStandardError("winnow search: error: \(error.message)")
-            throw ExitCode(2)
-        }
+        let summary = try job.run()
+        printToStandardError(String(
+            format: "winnow search: %d queries (%d rejected), %d hits in %.3f s (%.1f queries/s); %ld comparisons; database opened in %.1f ms",
+            summary.queries, summary.rejected, summary.hits, summary.seconds,
+            summary.seconds > 0 ? Double(summary.queries) / summary.seconds : 0, summary.comparisons, summary.openSeconds * 1000))
     }
 }
