@@ -67,7 +67,7 @@ struct IndexCommand: ParsableCommand {
             return
         }
         guard let output else { return }
-        try checkFiles("index", outputs: [output, errors], inputs: [input])
+        try checkFiles(outputs: [output, errors], inputs: [input])
         var job = IndexJob(input: input, output: output)
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn

@@ -67,7 +67,7 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkFiles("search", outputs: [output ?? "-", errors], inputs: [db, queries])
+        try checkFiles(outputs: [output ?? "-", errors], inputs: [db, queries])
         var job = SearchJob(database: db)
         job.queries = queries
         job.querySMILES = smiles
