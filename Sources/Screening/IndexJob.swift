@@ -19,6 +19,7 @@ public struct IndexJob {
     public var threads = 1
     public var batchSize = 256
     public var showProgress = true
+    public var limits = InputLimits()
 
     public init(input: String, output: String) {
         self.input = input
@@ -29,14 +30,15 @@ public struct IndexJob {
         if FPSReader.looksLikeFPS(input) { return try indexFPS() }
         let started = Date()
         let reader = try LibraryReader(path: input, format: format, smilesColumn: smilesColumn, idColumn: idColumn)
+        reader.maxRecordBytes = limits.maxRecordBytes
         let scratchPath = output + ".part"
         defer { unlink(scratchPath) }
         let scratch = try OutputFile(path: scratchPath)
         let errors = try errorsPath.map { (p) throws(InputError) in try OutputFile(path: p) }
         try errors?.write("record\tid\tinput\treason\n")
-        let pool = WorkerPool(threads: threads)
+        let pool = WorkerPool(threads: threads, stackSize: limits.parserStackBytes)
         defer { pool.shutdown() }
-        let state = try WorkerState(workers: pool.threads, settings: settings)
+        let state = try WorkerState(workers: pool.threads, settings: settings, limits: limits)
         let stride = FingerprintRows.stride(bitCount: settings.size)
         var summary = try streamInOrder(reader, pool: pool, batchSize: batchSize, batchesPerRound: pool.threads * 8, out: scratch,
                                         errors: errors, progressLabel: showProgress ? "index" : nil) { batch, worker in

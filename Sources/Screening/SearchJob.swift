@@ -79,6 +79,8 @@ public struct SearchJob {
     public var request = SearchRequest(top: 100)
     public var threads = 1
     public var showProgress = true
+    /// Size limits for query records (as every library reader applies them).
+    public var limits = InputLimits()
     /// Query records read and searched together.
     public var roundSize = 4096
 
@@ -95,7 +97,7 @@ public struct SearchJob {
         try out.write(Self.header)
         let errors = try errorsPath.map { (p) throws(InputError) in try OutputFile(path: p) }
         try errors?.write("record\tid\tinput\treason\n")
-        let pool = WorkerPool(threads: threads)
+        let pool = WorkerPool(threads: threads, stackSize: limits.parserStackBytes)
         defer { pool.shutdown() }
         let progress = ProgressLine(label: "search")
 
@@ -117,7 +119,7 @@ public struct SearchJob {
             }
         } else if let querySMILES {
             let settings = try morganSettings(db)
-            let parser = try MoleculeParser()
+            let parser = try MoleculeParser(limits: limits)
             let graph: MolecularGraph
             do { graph = try parser.parse(smiles: querySMILES) } catch {
                 throw InputError("--smiles '\(querySMILES)': \(error.message)")
@@ -146,7 +148,8 @@ public struct SearchJob {
         } else if let queries {
             let settings = try morganSettings(db)
             let reader = try LibraryReader(path: queries, format: format, smilesColumn: smilesColumn, idColumn: idColumn)
-            let state = try WorkerState(workers: pool.threads, settings: settings)
+            reader.maxRecordBytes = limits.maxRecordBytes
+            let state = try WorkerState(workers: pool.threads, settings: settings, limits: limits)
             while true {
                 var batches: [RecordBatch] = []
                 var inRound = 0

@@ -67,11 +67,12 @@ struct IndexCommand: ParsableCommand {
             return
         }
         guard let output else { return }
-        try checkFiles(outputs: [output, errors], inputs: [input])
+        try checkOutputs([output, errors], inputs: [input])
         var job = IndexJob(input: input, output: output)
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
         job.idColumn = inputOptions.idColumn
+        job.limits = inputOptions.limits
         job.errorsPath = errors
         job.settings = MorganSettings(radius: radius, size: bits)
         job.threads = threads ?? defaultThreadCount()

@@ -67,7 +67,7 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkFiles(outputs: [output ?? "-", errors], inputs: [db, queries])
+        try checkOutputs([output ?? "-", errors], inputs: [db, queries])
         var job = SearchJob(database: db)
         job.queries = queries
         job.querySMILES = smiles
@@ -76,6 +76,7 @@ struct SearchCommand: ParsableCommand {
         job.smilesColumn = inputOptions.smilesColumn
         job.idColumn = inputOptions.idColumn
         job.output = output
+        job.limits = inputOptions.limits
         job.errorsPath = errors
         job.request = SearchRequest(threshold: SimilarityThreshold(threshold) ?? .zero, top: top == "all" ? nil : Int(top),
                                     measure: tversky.flatMap { SimilarityMeasure(tversky: $0) } ?? .tanimoto)

@@ -139,6 +139,33 @@ import WinnowTestSupport
         #expect(try runWinnow(["search", "--db", db, "--smiles", "C", "--threshold", "1.5"]).status != 0)
     }
 
+    /// `index` and `search` apply the shared input limits (README "Bad input") like every reader:
+    /// a record over one is rejected with its reason and the run goes on.
+    @Test func inputLimitsApplyToIndexAndSearch() throws {
+        let folder = try TestPaths.scratch("search-limits")
+        let path = folder.appendingPathComponent("small.smi").path
+        try "CCO a\nCCCCCCCC b\nC(C(C(C)))C c\nCCN d\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let db = folder.appendingPathComponent("small.wfp").path
+        let errors = folder.appendingPathComponent("index-errors.tsv").path
+        let indexed = try runWinnow(["index", path, "-o", db, "--errors", errors, "--max-atoms", "5", "--max-branch-depth", "2", "--quiet"])
+        #expect(indexed.status == 0, "\(indexed.stderr)")
+        #expect(indexed.stderr.contains("read 4, indexed 2, rejected 2"))
+        let indexErrors = try String(contentsOfFile: errors, encoding: .utf8)
+        #expect(indexErrors.contains("more than 5 atoms") && indexErrors.contains("--max-branch-depth"))
+
+        let queryErrors = folder.appendingPathComponent("query-errors.tsv").path
+        let searched = try runWinnow(["search", "--db", db, path, "--top", "1", "--errors", queryErrors, "--max-atoms", "5", "--quiet"])
+        #expect(searched.status == 0, "\(searched.stderr)")
+        #expect(searched.stderr.contains("3 queries (1 rejected)"))
+        #expect(try String(contentsOfFile: queryErrors, encoding: .utf8).contains("more than 5 atoms"))
+        #expect(Self.csvRows(searched.stdout).map { $0[0] } == ["a", "c", "d"])
+
+        let one = try runWinnow(["search", "--db", db, "--smiles", "CCCCCCCC", "--max-atoms", "5"])
+        #expect(one.status == 2)
+        #expect(one.stderr.contains("more than 5 atoms"))
+        #expect(try runWinnow(["index", path, "-o", db, "--max-record-bytes", "0"]).status == 64)
+    }
+
     /// Truncated, damaged, other-version and foreign files are refused with a message naming the
     /// file; damage inside the rows is caught by --verify.
     @Test func damagedIndexIsRefused() throws {
