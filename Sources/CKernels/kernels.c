@@ -246,35 +246,76 @@ static int64_t common_at_least_popcnt(const uint64_t *query, const uint64_t *row
     return common_at_least_body(query, rows, count, stride, min_common, positions, common);
 }
 
-// 512 bits per step: AND, per-lane popcount, lane sums; one horizontal sum per row. Two rows per
-// iteration keep two independent dependency chains in flight.
-__attribute__((target("avx512f,avx512vpopcntdq")))
-static int64_t common_at_least_avx512(const uint64_t *query, const uint64_t *rows, int64_t count, int64_t stride,
-                                      int64_t min_common, int32_t *positions, int32_t *common) {
+// Eight rows' lane sums (a[r]: 8 lanes whose total is row r's count) to one vector of the eight
+// totals, in row order: pairs of rows within 128-bit lanes, then across lanes, 14 shuffles and adds
+// for 8 rows instead of a full horizontal sum per row.
+__attribute__((target("avx512f"))) static inline __m512i sum_lanes_of_8(const __m512i a[8]) {
+    __m512i t0 = _mm512_add_epi64(_mm512_unpacklo_epi64(a[0], a[1]), _mm512_unpackhi_epi64(a[0], a[1]));
+    __m512i t1 = _mm512_add_epi64(_mm512_unpacklo_epi64(a[2], a[3]), _mm512_unpackhi_epi64(a[2], a[3]));
+    __m512i t2 = _mm512_add_epi64(_mm512_unpacklo_epi64(a[4], a[5]), _mm512_unpackhi_epi64(a[4], a[5]));
+    __m512i t3 = _mm512_add_epi64(_mm512_unpacklo_epi64(a[6], a[7]), _mm512_unpackhi_epi64(a[6], a[7]));
+    // t0 = per 128-bit lane k: (row 0's part k, row 1's part k); likewise t1 for rows 2, 3 ...
+    __m512i u0 = _mm512_add_epi64(_mm512_shuffle_i64x2(t0, t1, _MM_SHUFFLE(2, 0, 2, 0)),
+                                  _mm512_shuffle_i64x2(t0, t1, _MM_SHUFFLE(3, 1, 3, 1)));
+    __m512i u1 = _mm512_add_epi64(_mm512_shuffle_i64x2(t2, t3, _MM_SHUFFLE(2, 0, 2, 0)),
+                                  _mm512_shuffle_i64x2(t2, t3, _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm512_add_epi64(_mm512_shuffle_i64x2(u0, u1, _MM_SHUFFLE(2, 0, 2, 0)),
+                            _mm512_shuffle_i64x2(u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// 512 bits per step: AND, per-lane popcount, lane sums; eight rows at a time, their eight totals
+// made in one vector (sum_lanes_of_8) and compared with the bar at once, so a block with no hit
+// costs no scalar work. `words` is the row stride (a multiple of 8); the 2048-bit case gets its own
+// copy with the query held in registers.
+__attribute__((target("avx512f,avx512vpopcntdq"))) static inline __attribute__((always_inline)) int64_t
+common_at_least_avx512_body(const uint64_t *query, const uint64_t *rows, int64_t count, int64_t words,
+                            int64_t min_common, int32_t *positions, int32_t *common) {
     int64_t kept = 0, i = 0;
-    for (; i + 1 < count; i += 2) {
-        const uint64_t *r0 = rows + i * stride, *r1 = r0 + stride;
-        __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
-        for (int64_t w = 0; w < stride; w += 8) {
-            __m512i q = _mm512_load_si512((const void *)(query + w));
-            a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_and_si512(q, _mm512_load_si512((const void *)(r0 + w)))));
-            a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_and_si512(q, _mm512_load_si512((const void *)(r1 + w)))));
+    const __m512i bar = _mm512_set1_epi64(min_common);
+    for (; i + 8 <= count; i += 8) {
+        __m512i a[8];
+        for (int r = 0; r < 8; r++) {
+            const uint64_t *row = rows + (i + r) * words;
+            __m512i sum = _mm512_popcnt_epi64(_mm512_and_si512(_mm512_load_si512((const void *)query),
+                                                               _mm512_load_si512((const void *)row)));
+            for (int64_t w = 8; w < words; w += 8) {
+                __m512i both = _mm512_and_si512(_mm512_load_si512((const void *)(query + w)), _mm512_load_si512((const void *)(row + w)));
+                sum = _mm512_add_epi64(sum, _mm512_popcnt_epi64(both));
+            }
+            a[r] = sum;
         }
-        int64_t c0 = _mm512_reduce_add_epi64(a0), c1 = _mm512_reduce_add_epi64(a1);
-        if (c0 >= min_common) { positions[kept] = (int32_t)i; common[kept] = (int32_t)c0; kept++; }
-        if (c1 >= min_common) { positions[kept] = (int32_t)(i + 1); common[kept] = (int32_t)c1; kept++; }
+        __m512i totals = sum_lanes_of_8(a);
+        __mmask8 hits = _mm512_cmpge_epi64_mask(totals, bar);
+        if (hits) {
+            int64_t t[8];
+            _mm512_storeu_si512((void *)t, totals);
+            while (hits) {
+                int r = __builtin_ctz(hits);
+                hits &= (__mmask8)(hits - 1);
+                positions[kept] = (int32_t)(i + r);
+                common[kept] = (int32_t)t[r];
+                kept++;
+            }
+        }
     }
     for (; i < count; i++) {
-        const uint64_t *r = rows + i * stride;
+        const uint64_t *row = rows + i * words;
         __m512i a = _mm512_setzero_si512();
-        for (int64_t w = 0; w < stride; w += 8) {
+        for (int64_t w = 0; w < words; w += 8) {
             __m512i q = _mm512_load_si512((const void *)(query + w));
-            a = _mm512_add_epi64(a, _mm512_popcnt_epi64(_mm512_and_si512(q, _mm512_load_si512((const void *)(r + w)))));
+            a = _mm512_add_epi64(a, _mm512_popcnt_epi64(_mm512_and_si512(q, _mm512_load_si512((const void *)(row + w)))));
         }
         int64_t c = _mm512_reduce_add_epi64(a);
         if (c >= min_common) { positions[kept] = (int32_t)i; common[kept] = (int32_t)c; kept++; }
     }
     return kept;
+}
+
+__attribute__((target("avx512f,avx512vpopcntdq")))
+static int64_t common_at_least_avx512(const uint64_t *query, const uint64_t *rows, int64_t count, int64_t stride,
+                                      int64_t min_common, int32_t *positions, int32_t *common) {
+    if (stride == 32) return common_at_least_avx512_body(query, rows, count, 32, min_common, positions, common);
+    return common_at_least_avx512_body(query, rows, count, stride, min_common, positions, common);
 }
 #endif
 
@@ -286,7 +327,7 @@ static int64_t common_at_least_portable(const uint64_t *query, const uint64_t *r
 int64_t wk_common_at_least_using(int32_t kernel, const uint64_t *query, const uint64_t *rows, int64_t count,
                                  int64_t stride, int64_t min_common, int32_t *positions, int32_t *common) {
 #if defined(__x86_64__)
-    int aligned = stride % 8 == 0 && ((uintptr_t)query & 63) == 0 && ((uintptr_t)rows & 63) == 0;
+    int aligned = stride % 8 == 0 && stride > 0 && ((uintptr_t)query & 63) == 0 && ((uintptr_t)rows & 63) == 0;
     if (kernel == 0 && aligned && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")) {
         return common_at_least_avx512(query, rows, count, stride, min_common, positions, common);
     }

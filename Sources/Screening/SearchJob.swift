@@ -39,6 +39,9 @@ public final class SearchDatabase: @unchecked Sendable {
 
     public var count: Int { arena.count }
 
+    /// Maps in the pages a scan reads (an index; an FPS database is in memory already).
+    public func mapInScannedPages() { index?.mapInScannedPages() }
+
     /// `id` and `smiles` of a record (SMILES empty for FPS databases).
     public func entry(_ record: Int) throws -> (id: String, smiles: String) {
         if let index {
@@ -59,6 +62,9 @@ public struct SearchSummary: Sendable {
     /// Query-row pairs the kernel compared (the rest were skipped by the popcount bounds).
     public var comparisons = 0
     public var openSeconds = 0.0
+    /// Of `seconds`: creating the query parsers (Open Babel loads its plugins the first time), while
+    /// a second thread maps the database's rows in (with --threads 2 or more).
+    public var setupSeconds = 0.0
     public var seconds = 0.0
     public init() {}
 }
@@ -100,6 +106,17 @@ public struct SearchJob {
         let pool = WorkerPool(threads: threads, stackSize: limits.parserStackBytes)
         defer { pool.shutdown() }
         let progress = ProgressLine(label: "search")
+        // Molecule queries wait for Open Babel's plugins to load (about 0.1 s, once per process):
+        // with a second thread, the database's rows are mapped in meanwhile, so the first scan does
+        // not page-fault through them. The scan waits for that thread, so it never runs beside it.
+        let mapping = DispatchGroup()
+        if threads > 1 && !selfSearch && (querySMILES != nil || (queries.map { !FPSReader.looksLikeFPS($0) } ?? false)) {
+            DispatchQueue.global().async(group: mapping) { db.mapInScannedPages() }
+        }
+        var mapped = false
+        func waitForMapping() {
+            if !mapped { mapping.wait(); mapped = true }
+        }
 
         if selfSearch {
             var rowOfRecord = [Int](repeating: 0, count: db.count)
@@ -119,12 +136,15 @@ public struct SearchJob {
             }
         } else if let querySMILES {
             let settings = try morganSettings(db)
+            let setupStarted = Date()
             let parser = try MoleculeParser(limits: limits)
+            summary.setupSeconds = Date().timeIntervalSince(setupStarted)
             let graph: MolecularGraph
             do { graph = try parser.parse(smiles: querySMILES) } catch {
                 throw InputError("--smiles '\(querySMILES)': \(error.message)")
             }
             let rows = FingerprintRows(bitCount: settings.size, fingerprints: [MorganGenerator(settings: settings).bits(graph)])
+            waitForMapping()
             try out.write(try searchRound(db, rows, ids: ["query"], exclude: nil, pool: pool, summary: &summary))
         } else if let queries, FPSReader.looksLikeFPS(queries) {
             let contents = try FPSReader.read(path: queries)
@@ -149,7 +169,9 @@ public struct SearchJob {
             let settings = try morganSettings(db)
             let reader = try LibraryReader(path: queries, format: format, smilesColumn: smilesColumn, idColumn: idColumn)
             reader.maxRecordBytes = limits.maxRecordBytes
+            let setupStarted = Date()
             let state = try WorkerState(workers: pool.threads, settings: settings, limits: limits)
+            summary.setupSeconds = Date().timeIntervalSince(setupStarted)
             while true {
                 var batches: [RecordBatch] = []
                 var inRound = 0
@@ -188,10 +210,12 @@ public struct SearchJob {
                     }
                 }
                 let rows = FingerprintRows(bitCount: settings.size, fingerprints: fingerprints)
+                waitForMapping()
                 try out.write(try searchRound(db, rows, ids: ids, exclude: nil, pool: pool, summary: &summary))
                 if showProgress { progress.update(done: reader.recordsRead) }
             }
         }
+        waitForMapping()
         progress.finish()
         try out.close()
         try errors?.close()

@@ -84,8 +84,9 @@ struct SearchCommand: ParsableCommand {
         job.showProgress = !quiet
         let summary = try job.run()
         printToStandardError(String(
-            format: "winnow search: %d queries (%d rejected), %d hits in %.3f s (%.1f queries/s); %ld comparisons; database opened in %.1f ms",
+            format: "winnow search: %d queries (%d rejected), %d hits in %.3f s (%.1f queries/s); %ld comparisons; database opened in %.1f ms; parser set-up %.1f ms of the search time",
             summary.queries, summary.rejected, summary.hits, summary.seconds,
-            summary.seconds > 0 ? Double(summary.queries) / summary.seconds : 0, summary.comparisons, summary.openSeconds * 1000))
+            summary.seconds > 0 ? Double(summary.queries) / summary.seconds : 0, summary.comparisons, summary.openSeconds * 1000,
+            summary.setupSeconds * 1000))
     }
 }

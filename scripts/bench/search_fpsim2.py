@@ -14,9 +14,12 @@ import resource
 
 
 def build(smi, h5):
+    import os
     from FPSim2.io import create_db_file
     start = time.perf_counter()
-    create_db_file(smi, h5, "smiles", "Morgan", {"radius": 2, "fpSize": 2048})
+    # Built under another name and renamed, so an interrupted build never looks like a cached one.
+    create_db_file(smi, h5 + ".part", "smiles", "Morgan", {"radius": 2, "fpSize": 2048})
+    os.replace(h5 + ".part", h5)
     print(f"seconds {time.perf_counter() - start:.2f}")
     print(f"peak_rss_mb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
 
