@@ -34,9 +34,19 @@ public enum MolfileCheck {
                   integer(counts.dropFirst(3).prefix(3), allowingSpaces: true) != nil else {
                 throw MoleculeError(.format, "molfile counts line (line 4) does not start with the atom and bond counts")
             }
-            if atoms > limits.maxAtoms {
-                throw MoleculeError(.limit, "\(atoms) atoms, over the limit of \(limits.maxAtoms) (--max-atoms)")
-            }
+            try checkAtomCount(atoms, limits: limits)
+        }
+    }
+
+    /// A molfile's atom count (hydrogens included) against both limits: `--max-atoms` and the lower
+    /// `--max-molfile-atoms` (Open Babel's molfile reader always perceives stereo through a graph
+    /// symmetry pass whose cost grows with the cube of a chain's length; see `InputLimits`).
+    private static func checkAtomCount(_ atoms: Int, limits: InputLimits) throws(MoleculeError) {
+        if atoms > limits.maxAtoms {
+            throw MoleculeError(.limit, "\(atoms) atoms, over the limit of \(limits.maxAtoms) (--max-atoms)")
+        }
+        if atoms > limits.maxMolfileAtoms {
+            throw MoleculeError(.limit, "\(atoms) atoms in a molfile record, over the limit of \(limits.maxMolfileAtoms) (--max-molfile-atoms)")
         }
     }
 
@@ -63,9 +73,7 @@ public enum MolfileCheck {
         guard let bondCount = integer(tokens[4].utf8[...], allowingSpaces: false) else {
             throw MoleculeError(.format, "V3000 COUNTS line: bond count '\(tokens[4])' is not a number")
         }
-        if atomCount > limits.maxAtoms {
-            throw MoleculeError(.limit, "\(atomCount) atoms, over the limit of \(limits.maxAtoms) (--max-atoms)")
-        }
+        try checkAtomCount(atomCount, limits: limits)
         var atomIndices = Set<Int>()
         var sawAtoms = false, sawBonds = false
         while true {

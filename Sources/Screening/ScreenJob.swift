@@ -107,7 +107,7 @@ public struct ScreenJob {
     var poolSize: Int { diverse == nil ? top : top * 5 }
 
     var settingsDescription: String {
-        "top=\(top) minimize=\(minimize) task=\(task ?? "-") keep=\(keepColumns.joined(separator: "|")) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-") limits=\(limits.maxAtoms),\(limits.maxRings),\(limits.maxBranchDepth),\(limits.maxRecordBytes)"
+        "top=\(top) minimize=\(minimize) task=\(task ?? "-") keep=\(keepColumns.joined(separator: "|")) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-") limits=\(limits.maxAtoms),\(limits.maxRings),\(limits.maxBranchDepth),\(limits.maxRecordBytes),\(limits.maxMolfileAtoms)"
     }
 
     public func run() throws -> ScreenResult {

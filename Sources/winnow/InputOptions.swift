@@ -29,8 +29,12 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Longest record in bytes: a SMILES or CSV line, a CSV row, an SDF record.")
     var maxRecordBytes = InputLimits.defaultMaxRecordBytes
 
+    @Option(help: "Most atoms (hydrogens included) in one SDF record: Open Babel's molfile reader slows with the cube of a long chain (README 'Bad input').")
+    var maxMolfileAtoms = InputLimits.defaultMaxMolfileAtoms
+
     var limits: InputLimits {
-        InputLimits(maxAtoms: maxAtoms, maxRings: maxRings, maxBranchDepth: maxBranchDepth, maxRecordBytes: maxRecordBytes)
+        InputLimits(maxAtoms: maxAtoms, maxRings: maxRings, maxBranchDepth: maxBranchDepth, maxRecordBytes: maxRecordBytes,
+                    maxMolfileAtoms: maxMolfileAtoms)
     }
 
     var libraryFormat: LibraryFormat? {
@@ -42,7 +46,7 @@ struct InputOptions: ParsableArguments {
             throw ValidationError("unknown --format '\(format)': use smi, csv, tsv or sdf")
         }
         for (name, value) in [("--max-atoms", maxAtoms), ("--max-rings", maxRings), ("--max-branch-depth", maxBranchDepth),
-                              ("--max-record-bytes", maxRecordBytes)] where value < 1 || value > 1 << 30 {
+                              ("--max-record-bytes", maxRecordBytes), ("--max-molfile-atoms", maxMolfileAtoms)] where value < 1 || value > 1 << 30 {
             throw ValidationError("\(name) must be between 1 and \(1 << 30)")
         }
     }

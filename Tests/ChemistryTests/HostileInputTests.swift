@@ -146,4 +146,29 @@ import WinnowTestSupport
             #expect(error.kind == .limit)
         }
     }
+
+    /// A carbon chain as a V3000 record with coordinates along x.
+    private func v3000Chain(_ atoms: Int) -> String {
+        var lines = ["M  V30 BEGIN CTAB", "M  V30 COUNTS \(atoms) \(atoms - 1) 0 0 0", "M  V30 BEGIN ATOM"]
+        for k in 0..<atoms { lines.append("M  V30 \(k + 1) C \(k).0 0 0 0") }
+        lines += ["M  V30 END ATOM", "M  V30 BEGIN BOND"]
+        for k in 0..<(atoms - 1) { lines.append("M  V30 \(k + 1) 1 \(k + 1) \(k + 2)") }
+        lines += ["M  V30 END BOND", "M  V30 END CTAB", "M  END", ""]
+        return v3000(lines.joined(separator: "\n"))
+    }
+
+    /// A 10,000-atom V3000 chain ran over 100 s inside Open Babel's molfile reader (its stereo
+    /// perception's graph-symmetry pass); molfile records now have their own, lower atom limit.
+    @Test func longV3000ChainIsRejectedBeforeOpenBabel() throws {
+        let error = try molfileRejection(v3000Chain(10_000))
+        #expect(error?.kind == .limit)
+        #expect(error?.message.contains("10000 atoms in a molfile record, over the limit of 2000 (--max-molfile-atoms)") == true,
+                "\(error?.message ?? "accepted")")
+        #expect(try molfileRejection(v3000Chain(2_001))?.message.contains("--max-molfile-atoms") == true)
+        // At the limit the record is read; a raised limit lets a longer one through.
+        #expect(try MoleculeParser().parse(molfile: v3000Chain(2_000)).atomCount == 2_000)
+        #expect(try MoleculeParser(limits: InputLimits(maxMolfileAtoms: 2_100)).parse(molfile: v3000Chain(2_050)).atomCount == 2_050)
+        // The same chain as SMILES has only the general limit.
+        #expect(try MoleculeParser().parse(smiles: String(repeating: "C", count: 5_000)).atomCount == 5_000)
+    }
 }

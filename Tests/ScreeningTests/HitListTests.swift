@@ -77,7 +77,7 @@ import WinnowTestSupport
             // Exponents from about 1e-6 to 1e8, both signs, every mantissa equally likely.
             let exponent = UInt32(107 + generator.next() % 47), mantissa = UInt32(generator.next() % (1 << 23))
             values.append(Float(bitPattern: UInt32(generator.next() % 2) << 31 | exponent << 23 | mantissa))
-            values.append(Float(generator.next() % 1_000_000_007) / 1_000_000_007)
+            values.append(Float(Double(generator.next() % 1_000_000_007) / 1_000_000_007))
         }
         for exponent in UInt32(100)...160 {
             for mantissa: UInt32 in [0, 1, 2, (1 << 23) - 2, (1 << 23) - 1] { values.append(Float(bitPattern: exponent << 23 | mantissa)) }
