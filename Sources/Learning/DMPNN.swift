@@ -1,223 +1,61 @@
-/// Directed message-passing neural network (Chemprop's D-MPNN).
-///
-/// Shapes: E directed bonds, N atoms, B molecules, H hidden.
-/// - input: `Z0 = W_i · [x_source ‖ x_bond]` (E × H, a gather of weight rows: the inputs are one-hot),
-///   `H0 = ReLU(Z0)`;
-/// - depth − 1 updates: `M_t[e] = Σ_{k→source(e)} H_{t−1}[k] − H_{t−1}[reverse(e)]`,
-///   `H_t = ReLU(Z0 + M_t · W_h)`;
-/// - atoms: `Q = ReLU(W_o · [x_atom ‖ Σ_{k→atom} H_last[k]] + b)` (N × H);
-/// - molecules: sum or mean of Q over each molecule's atoms (B × H), then a feed-forward head.
+/// Directed message-passing neural network (Chemprop's D-MPNN), assembled from three parts as in
+/// Chemprop v2's `MPNN(message_passing, agg, predictor)`:
+/// - `messagePassing`: graphs → atom states `N × H` (`BondMessagePassing`, MessagePassing.swift);
+/// - `aggregation`: atom states → one vector per molecule `B × H` (sum, mean or norm, Aggregation.swift);
+/// - `predictor`: molecule vectors → outputs `B × tasks` (the feed-forward head, Predictor.swift).
 public final class DMPNN: MoleculeModel {
     /// How atom states become a molecule vector: sum, mean, or sum / 100 (Chemprop v2's "norm").
-    public enum Aggregation: String, Codable, Sendable { case sum, mean, norm }
+    /// The setting stored in model files; `part` is the aggregation it names.
+    public enum Aggregation: String, Codable, Sendable {
+        case sum, mean, norm
 
-    public let hidden: Int
-    public let depth: Int
-    public let aggregation: Aggregation
-    let inputLayer: SparseLinear
-    let messageWeight: Parameter
-    let atomLayer: SparseLinear
-    let atomMessageWeight: Parameter
-    public let head: FeedForward
+        public var part: any MoleculeAggregation {
+            switch self {
+            case .sum: SumAggregation()
+            case .mean: MeanAggregation()
+            case .norm: NormAggregation()
+            }
+        }
+    }
+
+    public let messagePassing: any MessagePassing
+    public let aggregation: any MoleculeAggregation
+    public let predictor: any Predictor
 
     // Saved by forward for backward.
     private var batch: GraphBatch?
-    private var z0 = Matrix(rows: 0, cols: 0)
-    private var states: [Matrix] = []
-    private var messages: [Matrix] = []
-    private var finalSums = Matrix(rows: 0, cols: 0)
-    private var atomStates = Matrix(rows: 0, cols: 0)
 
-    public init(hidden: Int = 300, depth: Int = 3, aggregation: Aggregation = .mean, headHidden: [Int] = [300],
-                tasks: Int, dropout: Float = 0, seed: UInt64) {
-        precondition(depth >= 1)
-        var generator = SeededGenerator(seed: seed)
-        self.hidden = hidden
-        self.depth = depth
+    public init(messagePassing: any MessagePassing, aggregation: any MoleculeAggregation, predictor: any Predictor) {
+        self.messagePassing = messagePassing
         self.aggregation = aggregation
-        inputLayer = SparseLinear("dmpnn.W_i", inputs: GraphFeatures.atomWidth + GraphFeatures.bondWidth, outputs: hidden,
-                                  bias: false, using: &generator)
-        messageWeight = Parameter("dmpnn.W_h.weight", .glorot(rows: hidden, cols: hidden, using: &generator))
-        atomLayer = SparseLinear("dmpnn.W_o_atom", inputs: GraphFeatures.atomWidth, outputs: hidden, bias: true, using: &generator)
-        atomMessageWeight = Parameter("dmpnn.W_o_message.weight", .glorot(rows: hidden, cols: hidden, using: &generator))
-        head = FeedForward("dmpnn.head", inputs: hidden, hidden: headHidden, outputs: tasks, dropout: dropout, using: &generator)
+        self.predictor = predictor
     }
 
-    public var parameters: [Parameter] {
-        inputLayer.parameters + [messageWeight] + atomLayer.parameters + [atomMessageWeight] + head.parameters
+    /// Winnow's D-MPNN: bond message passing of `depth` steps and width `hidden`, then the
+    /// aggregation, then a feed-forward head. The weights are drawn from one generator seeded with
+    /// `seed`, message passing first, then the head; the parameter names ("dmpnn.W_i.weight", …,
+    /// "dmpnn.head.out.bias") are those of model files.
+    public convenience init(hidden: Int = 300, depth: Int = 3, aggregation: Aggregation = .mean, headHidden: [Int] = [300],
+                            tasks: Int, dropout: Float = 0, seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        let messagePassing = BondMessagePassing("dmpnn", hidden: hidden, depth: depth, using: &generator)
+        let head = FeedForward("dmpnn.head", inputs: hidden, hidden: headHidden, outputs: tasks, dropout: dropout, using: &generator)
+        self.init(messagePassing: messagePassing, aggregation: aggregation.part, predictor: head)
     }
 
-    /// A[target[e]] += H[e]: sums of incoming messages per atom.
-    private func incomingSums(_ h: Matrix, _ batch: GraphBatch, into a: inout Matrix) {
-        let width = hidden
-        a.reshape(rows: batch.atomCount, cols: width)
-        a.zero()
-        a.values.withUnsafeMutableBufferPointer { out in
-            h.values.withUnsafeBufferPointer { src in
-                for e in 0..<batch.edgeCount {
-                    let row = out.baseAddress! + Int(batch.target[e]) * width
-                    let from = src.baseAddress! + e * width
-                    for j in 0..<width { row[j] += from[j] }
-                }
-            }
-        }
-    }
+    public var parameters: [Parameter] { messagePassing.parameters + predictor.parameters }
 
+    /// Outputs `B × tasks` for the molecules of `batch`.
     public func forward(_ batch: GraphBatch, training: Bool, generator: inout SeededGenerator) -> Matrix {
         self.batch = batch
-        let width = hidden
-        inputLayer.forward(batch.edgeInputs, into: &z0)
-        var h = z0
-        Activation.relu(&h)
-        states = [h]
-        messages = []
-        var sums = Matrix(rows: 0, cols: 0)
-        for _ in 1..<depth {
-            incomingSums(h, batch, into: &sums)
-            var m = Matrix(uninitializedRows: batch.edgeCount, cols: width)
-            m.values.withUnsafeMutableBufferPointer { out in
-                sums.values.withUnsafeBufferPointer { a in
-                    h.values.withUnsafeBufferPointer { hv in
-                        for e in 0..<batch.edgeCount {
-                            let row = out.baseAddress! + e * width
-                            let s = a.baseAddress! + Int(batch.source[e]) * width
-                            let r = hv.baseAddress! + Int(batch.reverse[e]) * width
-                            for j in 0..<width { row[j] = s[j] - r[j] }
-                        }
-                    }
-                }
-            }
-            // H_t = ReLU(Z0 + M·W_h), the addition fused into the activation pass.
-            var z = Matrix(rows: 0, cols: 0)
-            if training {
-                BLAS.gemm(m, messageWeight.value, into: &z)
-            } else {
-                BLAS.rowInvariantProduct(m, messageWeight.value, into: &z)
-            }
-            z.values.withUnsafeMutableBufferPointer { zv in
-                z0.values.withUnsafeBufferPointer { base in
-                    for i in 0..<zv.count { zv[i] = max(zv[i] + base[i], 0) }
-                }
-            }
-            messages.append(m)
-            h = z
-            states.append(h)
-        }
-        incomingSums(h, batch, into: &finalSums)
-        atomLayer.forward(batch.atomInputs, into: &atomStates)
-        if training {
-            BLAS.gemm(finalSums, atomMessageWeight.value, into: &atomStates, beta: 1)
-        } else {
-            // Inference: every atom's state from the same chain of operations whatever the batch.
-            var product = Matrix(rows: 0, cols: 0)
-            BLAS.rowInvariantProduct(finalSums, atomMessageWeight.value, into: &product)
-            atomStates.values.withUnsafeMutableBufferPointer { a in
-                product.values.withUnsafeBufferPointer { p in for i in a.indices { a[i] += p[i] } }
-            }
-        }
-        Activation.relu(&atomStates)
-        var readout = Matrix(rows: batch.moleculeCount, cols: width)
-        readout.values.withUnsafeMutableBufferPointer { out in
-            atomStates.values.withUnsafeBufferPointer { q in
-                for v in 0..<batch.atomCount {
-                    let row = out.baseAddress! + Int(batch.atomMolecule[v]) * width
-                    let from = q.baseAddress! + v * width
-                    for j in 0..<width { row[j] += from[j] }
-                }
-                if aggregation != .sum {
-                    for m in 0..<batch.moleculeCount where batch.atomsPerMolecule[m] > 0 {
-                        let scale = aggregation == .norm ? 0.01 : 1 / Float(batch.atomsPerMolecule[m])
-                        for j in 0..<width { out[m * width + j] *= scale }
-                    }
-                }
-            }
-        }
-        return head.forward(readout, training: training, generator: &generator)
+        let atoms = messagePassing.forward(batch, training: training)
+        let molecules = aggregation.forward(atoms, batch)
+        return predictor.forward(molecules, training: training, generator: &generator)
     }
 
     public func backward(_ gradient: Matrix) {
         guard let batch else { return }
-        let width = hidden
-        let dReadout = head.backward(gradient)
-        // Readout → atoms.
-        var dq = Matrix(uninitializedRows: batch.atomCount, cols: width)
-        dq.values.withUnsafeMutableBufferPointer { out in
-            dReadout.values.withUnsafeBufferPointer { d in
-                for v in 0..<batch.atomCount {
-                    let m = Int(batch.atomMolecule[v])
-                    let scale: Float = aggregation == .mean ? 1 / Float(max(batch.atomsPerMolecule[m], 1)) : (aggregation == .norm ? 0.01 : 1)
-                    for j in 0..<width { out[v * width + j] = d[m * width + j] * scale }
-                }
-            }
-        }
-        Activation.reluBackward(output: atomStates, gradient: &dq)
-        atomLayer.backward(batch.atomInputs, outputGradient: dq)
-        BLAS.gemm(finalSums, transposeA: true, dq, into: &atomMessageWeight.gradient, beta: 1)
-        var dSums = Matrix(rows: 0, cols: 0)
-        BLAS.gemm(dq, atomMessageWeight.value, transposeB: true, into: &dSums)
-        // Sums of the last states → edges: dH[e] = dSums[target[e]].
-        var dh = Matrix(uninitializedRows: batch.edgeCount, cols: width)
-        scatterFromAtoms(dSums, batch, into: &dh)
-        var dz0 = Matrix(rows: batch.edgeCount, cols: width)
-        for t in stride(from: depth - 1, through: 1, by: -1) {
-            // H_t = ReLU(Z0 + M_t W_h)
-            var dz = dh
-            dz.values.withUnsafeMutableBufferPointer { g in
-                states[t].values.withUnsafeBufferPointer { o in
-                    dz0.values.withUnsafeMutableBufferPointer { acc in
-                        for i in 0..<g.count {
-                            if o[i] <= 0 { g[i] = 0 }
-                            acc[i] += g[i]
-                        }
-                    }
-                }
-            }
-            BLAS.gemm(messages[t - 1], transposeA: true, dz, into: &messageWeight.gradient, beta: 1)
-            var dm = Matrix(rows: 0, cols: 0)
-            BLAS.gemm(dz, messageWeight.value, transposeB: true, into: &dm)
-            // M[e] = A[source[e]] − H_{t−1}[reverse[e]], A[u] = Σ_{target(k)=u} H_{t−1}[k]
-            var dA = Matrix(rows: batch.atomCount, cols: width)
-            var dPrevious = Matrix(rows: batch.edgeCount, cols: width)
-            dA.values.withUnsafeMutableBufferPointer { a in
-                dPrevious.values.withUnsafeMutableBufferPointer { p in
-                    dm.values.withUnsafeBufferPointer { d in
-                        for e in 0..<batch.edgeCount {
-                            let row = d.baseAddress! + e * width
-                            let s = a.baseAddress! + Int(batch.source[e]) * width
-                            let r = p.baseAddress! + Int(batch.reverse[e]) * width
-                            for j in 0..<width { s[j] += row[j]; r[j] -= row[j] }
-                        }
-                    }
-                }
-            }
-            // … and the sums feed every edge into its target: dH_{t−1}[e] += dA[target[e]].
-            dPrevious.values.withUnsafeMutableBufferPointer { p in
-                dA.values.withUnsafeBufferPointer { a in
-                    for e in 0..<batch.edgeCount {
-                        let row = p.baseAddress! + e * width
-                        let from = a.baseAddress! + Int(batch.target[e]) * width
-                        for j in 0..<width { row[j] += from[j] }
-                    }
-                }
-            }
-            dh = dPrevious
-        }
-        // H0 = ReLU(Z0)
-        Activation.reluBackward(output: states[0], gradient: &dh)
-        BLAS.axpy(1, dh.values, &dz0.values)
-        inputLayer.backward(batch.edgeInputs, outputGradient: dz0)
-    }
-
-    /// out[e] = atoms[target[e]].
-    private func scatterFromAtoms(_ atoms: Matrix, _ batch: GraphBatch, into out: inout Matrix) {
-        let width = hidden
-        out.reshape(rows: batch.edgeCount, cols: width)
-        out.values.withUnsafeMutableBufferPointer { o in
-            atoms.values.withUnsafeBufferPointer { a in
-                for e in 0..<batch.edgeCount {
-                    (o.baseAddress! + e * width).update(from: a.baseAddress! + Int(batch.target[e]) * width, count: width)
-                }
-            }
-        }
+        let dMolecules = predictor.backward(gradient)
+        messagePassing.backward(aggregation.backward(dMolecules, batch))
     }
 }
