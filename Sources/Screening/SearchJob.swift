@@ -40,7 +40,7 @@ public final class SearchDatabase: @unchecked Sendable {
     public var count: Int { arena.count }
 
     /// Maps in the pages a scan reads (an index; an FPS database is in memory already).
-    public func mapInScannedPages() { index?.mapInScannedPages() }
+    @discardableResult public func mapInScannedPages() -> UInt8 { index?.mapInScannedPages() ?? 0 }
 
     /// `id` and `smiles` of a record (SMILES empty for FPS databases).
     public func entry(_ record: Int) throws -> (id: String, smiles: String) {
@@ -111,7 +111,7 @@ public struct SearchJob {
         // not page-fault through them. The scan waits for that thread, so it never runs beside it.
         let mapping = DispatchGroup()
         if threads > 1 && !selfSearch && (querySMILES != nil || (queries.map { !FPSReader.looksLikeFPS($0) } ?? false)) {
-            DispatchQueue.global().async(group: mapping) { db.mapInScannedPages() }
+            DispatchQueue.global().async(group: mapping) { _ = db.mapInScannedPages() }
         }
         var mapped = false
         func waitForMapping() {
