@@ -54,9 +54,10 @@ struct NeighbourHeap {
 }
 
 extension FingerprintArena {
-    /// Rows scanned together for every query of a group: 128 rows of 2048 bits are 32 KiB, which stay
-    /// in the core's cache while each query of the group passes over them.
-    static let blockRows = 128
+    /// Rows scanned together for every query of a group: 64 rows of 2048 bits are 16 KiB, which stay
+    /// in the core's level-1 cache (32 KiB here) while each query of the group passes over them
+    /// (128-row blocks measured 5% slower on the 100k many-vs-many).
+    static let blockRows = 64
 
     /// Exact search of `queries[range]` over part `part` of `parts` of the database (each popcount
     /// band cut into `parts` slices), on the calling thread. Returns each query's hits best first:
