@@ -17,28 +17,7 @@ public enum ModelSearch {
     /// forests trying √bits and 1/8 of the bits per split, the fingerprint MLP with two widths and
     /// dropouts, and the D-MPNN with Winnow's defaults.
     public static func grid(base: TrainingOptions, kinds: [ModelKind] = ModelKind.allCases, forestTrees: Int = 500) -> [Candidate] {
-        var out: [Candidate] = []
-        for kind in kinds {
-            switch kind {
-            case .rf:
-                for maxFeatures in [nil, TrainedModel.forestFingerprint.size / 8] {
-                    var options = base.withDefaults(for: .rf)
-                    options.forest?.trees = forestTrees
-                    options.forest?.maxFeatures = maxFeatures
-                    out.append(Candidate(name: "rf trees=\(forestTrees) features=\(maxFeatures.map(String.init) ?? "sqrt")", options: options))
-                }
-            case .mlp:
-                for (hidden, dropout) in [(512, Float(0.2)), (1024, Float(0.5))] {
-                    var options = base.withDefaults(for: .mlp)
-                    options.hidden = hidden
-                    options.dropout = dropout
-                    out.append(Candidate(name: "mlp hidden=\(hidden) dropout=\(dropout)", options: options))
-                }
-            case .dmpnn:
-                out.append(Candidate(name: "dmpnn hidden=300 depth=3", options: base.withDefaults(for: .dmpnn)))
-            }
-        }
-        return out
+        kinds.flatMap { $0.architecture.searchCandidates(base: base, forestTrees: forestTrees) }
     }
 
     /// Trains every candidate, then returns the chosen model and the record of what was tried.
@@ -93,20 +72,7 @@ extension TrainingOptions {
     public func withDefaults(for kind: ModelKind) -> TrainingOptions {
         var options = self
         options.kind = kind
-        switch kind {
-        case .mlp:
-            // 512 → 128 scores as well as 1024 → 256 on BACE (within seed noise) and screens ~25% faster.
-            options.hidden = 512; options.headHidden = [128]; options.dropout = 0.2
-            options.forest = nil; options.forestTrees = nil
-        case .dmpnn:
-            options.hidden = 300; options.headHidden = [300]; options.dropout = 0
-            options.forest = nil; options.forestTrees = nil
-        case .rf:
-            var forest = RandomForest.Settings()
-            forest.trees = 500
-            options.forest = forest; options.forestTrees = nil
-        }
-        return options
+        return kind.architecture.withDefaults(options)
     }
 }
 

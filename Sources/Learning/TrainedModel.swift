@@ -67,11 +67,12 @@ extension ModelHeader {
         guard options.hidden >= 1, options.headHidden.count <= 64, options.headHidden.allSatisfy({ $0 >= 1 }) else {
             throw fail("layer sizes \(options.hidden) / \(options.headHidden) are not all positive")
         }
-        guard options.kind != .dmpnn || (1...100).contains(options.depth) else { throw fail("depth \(options.depth), expected 1 to 100") }
+        let architecture = options.kind.architecture
+        if let problem = architecture.settingsProblem(options) { throw fail(problem) }
         guard options.dropout.isFinite, options.dropout >= 0, options.dropout < 1 else { throw fail("dropout \(options.dropout), expected 0 to 1") }
         if let trees = options.forestTrees, trees < 1 { throw fail("forest of \(trees) trees") }
         // The dense layers alone need this many weights per member (a lower bound of the real count).
-        let widths = (options.kind == .mlp ? [options.fingerprint.size] : [options.hidden]) + [options.hidden] + options.headHidden + [tasks.count]
+        let widths = architecture.denseWidths(options, tasks: tasks.count)
         var needed = 0
         for (a, b) in zip(widths, widths.dropFirst()) {
             let (product, overflow) = a.multipliedReportingOverflow(by: b)
@@ -121,13 +122,13 @@ public struct Prediction: Sendable {
 /// use one instance per thread (`copy()`).
 public final class TrainedModel {
     public var header: ModelHeader
-    let networks: [Network]
+    let networks: [any Network]
     /// One random forest per task: the whole model for kind `rf`, else averaged with the networks
     /// (when `options.forestSettings` is set).
     let forests: [RandomForest]
     private lazy var forestGenerator = MorganGenerator()
 
-    init(header: ModelHeader, networks: [Network], forests: [RandomForest] = []) {
+    init(header: ModelHeader, networks: [any Network], forests: [RandomForest] = []) {
         self.header = header
         self.networks = networks
         self.forests = forests
@@ -191,7 +192,7 @@ public final class TrainedModel {
                              dataInfo: TrainingDataInfo, features: Featurised? = nil,
                              report: (EpochReport) -> Void) throws(TrainingError) -> TrainedModel {
         var options = options
-        if options.kind == .rf || options.forestSettings != nil {
+        if !options.kind.isNetwork || options.forestSettings != nil {
             // The stored options name the forest's settings in full, class weights included.
             var settings = options.forestSettings ?? RandomForest.Settings()
             if options.balanceClasses && data.taskKind == .classification { settings.balanced = true }
@@ -209,36 +210,10 @@ public final class TrainedModel {
         return TrainedModel(header: header, networks: networks, forests: forests)
     }
 
-    /// Molecules per message-passing batch at inference: small enough that the edge matrices
-    /// (edges × hidden floats) stay in cache between passes.
-    static let inferenceChunk = 64
-
     /// Ensemble predictions for graphs, in order.
     public func predict(_ graphs: [MolecularGraph]) -> Prediction {
         if networks.isEmpty { return forestPrediction(graphs: graphs) }
-        if header.options.kind == .dmpnn {
-            // One batch graph per chunk, featurised once and shared by the members.
-            var outputs = [[[Float]]](repeating: [], count: networks.count)
-            var generator = SeededGenerator(seed: 0)
-            var start = 0
-            while start < graphs.count {
-                let chunk = GraphBatch(Array(graphs[start..<min(graphs.count, start + Self.inferenceChunk)]))
-                for (m, network) in networks.enumerated() {
-                    guard case .dmpnn(let model) = network else { continue }
-                    let y = model.forward(chunk, training: false, generator: &generator)
-                    for r in 0..<y.rows {
-                        outputs[m].append((0..<y.cols).map { c in header.taskKind == .classification ? 1 / (1 + exp(-y[r, c])) : y[r, c] })
-                    }
-                }
-                start += Self.inferenceChunk
-            }
-            return blendForests(Self.combine(outputs, count: graphs.count, tasks: header.tasks.count), graphs: graphs)
-        }
-        let features = Featurised(graphs, options: header.options)
-        let rows = Array(graphs.indices)
-        let members = networks.map {
-            Trainer.predict($0, features, rows: rows, width: header.options.fingerprint.size, kind: header.taskKind)
-        }
+        let members = header.options.kind.architecture.memberPredictions(networks, graphs: graphs, options: header.options, taskKind: header.taskKind)
         return blendForests(Self.combine(members, count: graphs.count, tasks: header.tasks.count), graphs: graphs)
     }
 
@@ -246,9 +221,7 @@ public final class TrainedModel {
     /// score the same pool every round).
     public func predict(features: Featurised, rows: [Int]) -> Prediction {
         precondition(forests.isEmpty, "models with a forest predict from graphs")
-        let members = networks.map {
-            Trainer.predict($0, features, rows: rows, width: header.options.fingerprint.size, kind: header.taskKind)
-        }
+        let members = networks.map { Trainer.predict($0, features, rows: rows, kind: header.taskKind) }
         return Self.combine(members, count: rows.count, tasks: header.tasks.count)
     }
 
@@ -326,9 +299,11 @@ public final class TrainedModel {
             }
         }
         try header.validate(source: source, storedValues: storedValues)
-        var networks: [Network] = []
+        var networks: [any Network] = []
         for m in 0..<header.members {
-            let network = Network.make(header.options, tasks: header.tasks.count, seed: 0)
+            guard let network = header.options.kind.architecture.makeNetwork(header.options, tasks: header.tasks.count, seed: 0) else {
+                throw ModelFileError.malformed(source: source, reason: "a \(header.options.kind.rawValue) model has no network members")
+            }
             for p in network.parameters {
                 guard let tensor = byName["member\(m)/\(p.name)"], let matrix = tensor.matrix else {
                     throw ModelFileError.malformed(source: source, reason: "missing weights member\(m)/\(p.name)")

@@ -102,78 +102,20 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public init() {}
 }
 
-/// One trained network of either kind.
-public enum Network {
-    case mlp(FingerprintMLP)
-    case dmpnn(DMPNN)
-
-    public var parameters: [Parameter] {
-        switch self {
-        case .mlp(let m): m.parameters
-        case .dmpnn(let m): m.parameters
-        }
-    }
-
-    static func make(_ options: TrainingOptions, tasks: Int, seed: UInt64) -> Network {
-        switch options.kind {
-        case .mlp:
-            return .mlp(FingerprintMLP(inputs: options.fingerprint.size, hidden: [options.hidden] + options.headHidden,
-                                       tasks: tasks, dropout: options.dropout, seed: seed))
-        case .dmpnn:
-            return .dmpnn(DMPNN(hidden: options.hidden, depth: options.depth, aggregation: options.aggregation,
-                                headHidden: options.headHidden, tasks: tasks, dropout: options.dropout, seed: seed))
-        case .rf:
-            // Callers check `kind.isNetwork` first (a forest model has no members).
-            preconditionFailure("a random forest model has no network")
-        }
-    }
-}
-
-/// Precomputed per-molecule inputs for either network kind.
+/// Precomputed per-molecule inputs for the networks of a kind (`ModelArchitecture.featurise`).
 public struct Featurised: Sendable {
     /// Morgan counts (or on bits, valued 1) of every molecule, one row each (fingerprint MLPs).
     public var fingerprints: SparseRows
+    /// One graph batch per molecule (D-MPNNs).
     public var graphs: [GraphBatch] = []
 
     public init(_ molecules: [MolecularGraph], options: TrainingOptions) {
-        fingerprints = SparseRows(width: options.fingerprint.size)
-        switch options.kind {
-        case .mlp:
-            let generator = MorganGenerator(settings: options.fingerprint)
-            fingerprints.offsets.reserveCapacity(molecules.count + 1)
-            fingerprints.indices.reserveCapacity(molecules.count * 48)
-            fingerprints.values.reserveCapacity(molecules.count * 48)
-            for g in molecules {
-                if options.useCounts {
-                    generator.appendCounts(g, bits: &fingerprints.indices, counts: &fingerprints.values)
-                } else {
-                    generator.appendBits(g, bits: &fingerprints.indices, values: &fingerprints.values)
-                }
-                fingerprints.offsets.append(Int32(fingerprints.indices.count))
-            }
-        case .dmpnn:
-            graphs = molecules.map { GraphBatch([$0]) }
-        case .rf:
-            break  // the forest reads Morgan bits (TrainedModel.forestFingerprint), computed where it is grown
-        }
+        self = options.kind.architecture.featurise(molecules, options: options)
     }
 
-    func forward(_ network: Network, rows: [Int], width: Int, training: Bool, generator: inout SeededGenerator) -> Matrix {
-        switch network {
-        case .mlp(let model):
-            var x = SparseRows(width: width)
-            for i in rows { x.append(row: i, of: fingerprints) }
-            return model.forward(x, training: training, generator: &generator)
-        case .dmpnn(let model):
-            return model.forward(GraphBatch(joining: rows.map { graphs[$0] }), training: training, generator: &generator)
-        }
-    }
-
-    static func backward(_ network: Network, _ gradient: Matrix) {
-        switch network {
-        case .mlp(let model): model.backward(gradient)
-        case .dmpnn(let model): model.backward(gradient)
-        }
+    init(fingerprints: SparseRows, graphs: [GraphBatch] = []) {
+        self.fingerprints = fingerprints
+        self.graphs = graphs
     }
 }
 
@@ -231,14 +173,14 @@ public enum Trainer {
     }
 
     /// Predictions (probabilities or values) of one network, `rows.count × tasks`, in row order.
-    static func predict(_ network: Network, _ features: Featurised, rows: [Int], width: Int, kind: TaskKind, batchSize: Int = 256) -> [[Float]] {
+    static func predict(_ network: any Network, _ features: Featurised, rows: [Int], kind: TaskKind, batchSize: Int = 256) -> [[Float]] {
         var out: [[Float]] = []
         out.reserveCapacity(rows.count)
         var generator = SeededGenerator(seed: 0)
         var start = 0
         while start < rows.count {
             let chunk = Array(rows[start..<min(rows.count, start + batchSize)])
-            let y = features.forward(network, rows: chunk, width: width, training: false, generator: &generator)
+            let y = network.forward(features, rows: chunk, training: false, generator: &generator)
             for r in 0..<y.rows {
                 out.append((0..<y.cols).map { c in kind == .classification ? 1 / (1 + exp(-y[r, c])) : y[r, c] })
             }
@@ -251,10 +193,10 @@ public enum Trainer {
     /// on the validation rows. Throws as soon as an epoch's loss is not finite.
     public static func train(_ data: Dataset, train trainRows: [Int], validation validationRows: [Int],
                              options: TrainingOptions, features precomputed: Featurised? = nil,
-                             report: (EpochReport) -> Void) throws(TrainingError) -> [Network] {
+                             report: (EpochReport) -> Void) throws(TrainingError) -> [any Network] {
+        let architecture = options.kind.architecture
         guard options.kind.isNetwork else { return [] }
         let features = precomputed ?? Featurised(data.graphs, options: options)
-        let width = options.fingerprint.size
         let tasks = data.taskNames.count
         var positiveWeights: [Float]? = nil
         if options.balanceClasses && data.taskKind == .classification {
@@ -265,14 +207,15 @@ public enum Trainer {
             }
         }
         let selection = options.selectionMetric ?? SelectionMetric.legacy(data.taskKind)
-        var members: [Network] = []
+        var members: [any Network] = []
         let shards = Trainer.shards
         for member in 0..<options.members {
             let seed = options.seed &+ UInt64(member)
             // Identical replicas (same seed): each batch is cut into a fixed number of shards whose
             // gradients are computed in parallel and summed in shard order, so training gives the
             // same weights at any thread count.
-            let replicas = (0..<shards).map { _ in Network.make(options, tasks: tasks, seed: seed) }
+            let replicas = (0..<shards).compactMap { _ in architecture.makeNetwork(options, tasks: tasks, seed: seed) }
+            guard replicas.count == shards else { return [] }  // a kind without networks
             let network = replicas[0]
             var generator = SeededGenerator(seed: seed ^ 0x5EED_0F_7A1B)
             var adam = Adam(weightDecay: options.weightDecay)
@@ -306,14 +249,14 @@ public enum Trainer {
                         guard lower < upper else { return }
                         let shardRows = Array(rows[lower..<upper])
                         var shardGenerator = SeededGenerator(seed: stepSeed &+ UInt64(s) &* 0x632B_E59B_D9B4_E019)
-                        let output = features.forward(replica, rows: shardRows, width: width, training: true, generator: &shardGenerator)
+                        let output = replica.forward(features, rows: shardRows, training: true, generator: &shardGenerator)
                         var gradient = Matrix(rows: 0, cols: 0)
                         let shardTargets = data.targets(shardRows)
                         losses[s] = data.taskKind == .classification
                             ? Loss.binaryCrossEntropy(logits: output, targets: shardTargets, positiveWeights: positiveWeights,
                                                       normalizer: normalizer, gradient: &gradient)
                             : Loss.meanSquaredError(predictions: output, targets: shardTargets, normalizer: normalizer, gradient: &gradient)
-                        Featurised.backward(replica, gradient)
+                        replica.backward(gradient)
                     }
                     if Trainer.parallel {
                         // Safe: shard s touches only replicas[s] and losses[s]; data and features are read-only.
@@ -336,7 +279,7 @@ public enum Trainer {
                 }
                 var metric: Double? = nil
                 if !validationRows.isEmpty {
-                    let predictions = predict(network, features, rows: validationRows, width: width, kind: data.taskKind)
+                    let predictions = predict(network, features, rows: validationRows, kind: data.taskKind)
                     metric = selectionMetric(predictions, data, rows: validationRows, metric: selection)
                 }
                 let loss = lossSum / Float(max(batches, 1))
