@@ -157,7 +157,7 @@ public enum Campaign {
         public var exclude: [String] = []
         /// Also offer molecules picked in an earlier round whose results are not recorded yet.
         public var includePending = false
-        /// Threads for the random forest (networks use `Trainer.parallel`).
+        /// Threads for training (forest trees, network gradient shards).
         public var threads = 1
         public init() {}
     }

@@ -145,7 +145,7 @@ public final class CampaignLearner {
         let rows = labelled.map(\.molecule)
         let info = TrainingDataInfo(file: "campaign", hash: labelHash(labelled), rows: rows.count, split: "all labels", counts: [:])
         let model = try TrainedModel.train(dataset(labelled), train: rows, validation: [], options: options, dataInfo: info,
-                                       features: features) { _ in }
+                                       threads: threads, features: features) { _ in }
         let prediction = model.predict(features: features!, rows: candidates)
         return RoundScores(scores: prediction.scores.map { $0[0] }, uncertainties: prediction.uncertainties.map { $0[0] },
                            modelHash: (try? fnv1aHex(model.archive().encoded())) ?? "", coldStart: nil)

@@ -147,6 +147,7 @@ public final class SparseLinear {
     /// Accumulates dW (scatter into the rows that were used) and db from dy.
     public func backward(_ x: SparseRows, outputGradient dy: Matrix) {
         let out = weight.value.cols
+        _ = openBLASOnCallingThread
         weight.gradient.values.withUnsafeMutableBufferPointer { g in
             dy.values.withUnsafeBufferPointer { d in
                 for r in 0..<x.count {

@@ -2,8 +2,8 @@ import CBLAS
 import CKernels
 
 /// A dense row-major float32 matrix (`rows × cols`), the one numeric type of Winnow's models.
-/// Products go through OpenBLAS `cblas_sgemm`; Winnow parallelises over molecules itself, so BLAS
-/// is set to one thread by `BLAS.useSingleThread()` when models are scored in parallel.
+/// Products go through OpenBLAS `cblas_sgemm`; Winnow parallelises over molecules and gradient
+/// shards itself, so OpenBLAS always runs on the calling thread (`BLAS.threads`).
 public struct Matrix: Sendable, Equatable {
     public var rows: Int
     public var cols: Int
@@ -80,9 +80,13 @@ public enum BLAS {
         }
     }
 
-    /// OpenBLAS must not start its own threads when Winnow runs one model per worker thread.
-    public static func useSingleThread() { openblas_set_num_threads(1) }
-    public static func useThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    /// OpenBLAS's own thread count, which Learning sets to 1 before its first BLAS call: callers
+    /// pass a thread count to training and run one model per worker thread when scoring, and a
+    /// multi-threaded sgemm would split rows differently with the thread count (last digits change).
+    public static var threads: Int {
+        _ = openBLASOnCallingThread
+        return Int(openblas_get_num_threads())
+    }
 
     /// C = alpha · op(A) · op(B) + beta · C, where op is an optional transpose. OpenBLAS picks kernels
     /// and blockings by the matrix sizes, so a row's result can change in the last digits with the rows
@@ -97,6 +101,7 @@ public enum BLAS {
         if beta == 0 && (c.rows != m || c.cols != n) { c.reshape(rows: m, cols: n) }
         precondition(c.rows == m && c.cols == n, "gemm: output is \(c.rows)×\(c.cols), expected \(m)×\(n)")
         guard m > 0, n > 0 else { return }
+        _ = openBLASOnCallingThread
         if k == 0 {
             if beta == 0 { c.zero() }
             return
@@ -118,6 +123,7 @@ public enum BLAS {
     /// y += alpha · x (whole arrays).
     public static func axpy(_ alpha: Float, _ x: [Float], _ y: inout [Float]) {
         precondition(x.count == y.count)
+        _ = openBLASOnCallingThread
         x.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in
                 cblas_saxpy(Int32(px.count), alpha, px.baseAddress, 1, py.baseAddress, 1)
@@ -125,3 +131,7 @@ public enum BLAS {
         }
     }
 }
+
+/// Set once, before Learning's first OpenBLAS call (a global's initialiser runs exactly once, thread
+/// safely): OpenBLAS runs single-threaded in every Winnow process. Nothing else sets its threads.
+let openBLASOnCallingThread: Void = openblas_set_num_threads(1)

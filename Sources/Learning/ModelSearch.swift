@@ -20,10 +20,10 @@ public enum ModelSearch {
         kinds.flatMap { $0.architecture.searchCandidates(base: base, forestTrees: forestTrees) }
     }
 
-    /// Trains every candidate, then returns the chosen model and the record of what was tried.
-    /// `progress` receives a line per candidate (name, validation value, seconds).
+    /// Trains every candidate on `threads` threads, then returns the chosen model and the record of
+    /// what was tried. `progress` receives a line per candidate (name, validation value, seconds).
     public static func run(_ data: Dataset, train: [Int], validation: [Int], candidates: [Candidate], metric: SelectionMetric,
-                           dataInfo: TrainingDataInfo, progress: (String) -> Void) throws(TrainingError) -> (model: TrainedModel, selection: ModelSelection) {
+                           dataInfo: TrainingDataInfo, threads: Int, progress: (String) -> Void) throws(TrainingError) -> (model: TrainedModel, selection: ModelSelection) {
         precondition(!candidates.isEmpty, "the grid is empty")
         let graphs = validation.map { data.graphs[$0] }
         var trained: [(candidate: Candidate, model: TrainedModel, scores: [[Float]], value: Double)] = []
@@ -31,7 +31,8 @@ public enum ModelSearch {
             let started = Date()
             var options = candidate.options
             options.selectionMetric = metric
-            let model = try TrainedModel.train(data, train: train, validation: validation, options: options, dataInfo: dataInfo) { _ in }
+            let model = try TrainedModel.train(data, train: train, validation: validation, options: options, dataInfo: dataInfo,
+                                               threads: threads) { _ in }
             let scores = validation.isEmpty ? [] : model.predict(graphs).scores
             // Without validation rows every candidate scores the same and the first one is kept.
             let value = validation.isEmpty ? 0 : (Trainer.selectionMetric(scores, data, rows: validation, metric: metric) ?? -.infinity)

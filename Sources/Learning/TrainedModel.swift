@@ -137,7 +137,7 @@ public final class TrainedModel {
     /// Morgan radius 2 / 2048 bits: the forest's input (RDKit's default fingerprint).
     public static let forestFingerprint = MorganSettings()
 
-    static func trainForests(_ data: Dataset, rows: [Int], settings base: RandomForest.Settings, seed: UInt64) -> [RandomForest] {
+    static func trainForests(_ data: Dataset, rows: [Int], settings base: RandomForest.Settings, seed: UInt64, threads: Int) -> [RandomForest] {
         let generator = MorganGenerator(settings: forestFingerprint)
         let counts = base.usesCounts(data.taskKind)
         var input = [[UInt64]](repeating: [], count: data.count)
@@ -148,7 +148,7 @@ public final class TrainedModel {
             var settings = base
             settings.seed = seed &+ 0xF0_2E57 &+ UInt64(t)
             return RandomForest.train(fingerprints: input, targets: targets, rows: labelled, settings: settings, taskKind: data.taskKind,
-                                      threads: Trainer.parallel ? ProcessInfo.processInfo.activeProcessorCount : 1)
+                                      threads: threads)
         }
     }
 
@@ -188,8 +188,10 @@ public final class TrainedModel {
         return out
     }
 
+    /// Trains the networks and forests `options` describe on `threads` threads (the same model at
+    /// any thread count).
     public static func train(_ data: Dataset, train: [Int], validation: [Int], options: TrainingOptions,
-                             dataInfo: TrainingDataInfo, features: Featurised? = nil,
+                             dataInfo: TrainingDataInfo, threads: Int, features: Featurised? = nil,
                              report: (EpochReport) -> Void) throws(TrainingError) -> TrainedModel {
         var options = options
         if !options.kind.isNetwork || options.forestSettings != nil {
@@ -199,8 +201,9 @@ public final class TrainedModel {
             settings.counts = settings.usesCounts(data.taskKind)
             options.forest = settings
         }
-        let networks = try Trainer.train(data, train: train, validation: validation, options: options, features: features, report: report)
-        let forests = options.forest.map { trainForests(data, rows: train, settings: $0, seed: options.seed) } ?? []
+        let networks = try Trainer.train(data, train: train, validation: validation, options: options, threads: threads, features: features,
+                                         report: report)
+        let forests = options.forest.map { trainForests(data, rows: train, settings: $0, seed: options.seed, threads: threads) } ?? []
         var header = ModelHeader(kind: options.kind, taskKind: data.taskKind, tasks: data.taskNames, members: networks.count,
                                  options: options, trainingData: dataInfo, metrics: [:])
         if data.taskKind == .classification {

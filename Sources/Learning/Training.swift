@@ -146,8 +146,6 @@ public struct EpochReport: Sendable {
 public enum Trainer {
     /// Gradient shards per batch (fixed, so results do not depend on the thread count).
     static let shards = 2
-    /// Compute the shards on parallel threads (BLAS should then run single-threaded).
-    nonisolated(unsafe) public static var parallel = true
 
     /// Learning rate at a step: linear warm-up to the maximum, then exponential decay to the final
     /// rate at the last step (Chemprop's Noam-like schedule).
@@ -190,9 +188,11 @@ public enum Trainer {
     }
 
     /// Trains `options.members` networks (seeds seed, seed+1, …) and keeps each member's best epoch
-    /// on the validation rows. Throws as soon as an epoch's loss is not finite.
+    /// on the validation rows. Throws as soon as an epoch's loss is not finite. With `threads` above 1
+    /// the gradient shards of a batch are computed on parallel threads (the weights are the same at
+    /// any thread count).
     public static func train(_ data: Dataset, train trainRows: [Int], validation validationRows: [Int],
-                             options: TrainingOptions, features precomputed: Featurised? = nil,
+                             options: TrainingOptions, threads: Int, features precomputed: Featurised? = nil,
                              report: (EpochReport) -> Void) throws(TrainingError) -> [any Network] {
         let architecture = options.kind.architecture
         guard options.kind.isNetwork else { return [] }
@@ -258,7 +258,7 @@ public enum Trainer {
                             : Loss.meanSquaredError(predictions: output, targets: shardTargets, normalizer: normalizer, gradient: &gradient)
                         replica.backward(gradient)
                     }
-                    if Trainer.parallel {
+                    if threads > 1 {
                         // Safe: shard s touches only replicas[s] and losses[s]; data and features are read-only.
                         let box = UncheckedSendable(work)
                         DispatchQueue.concurrentPerform(iterations: shards) { box.value($0) }

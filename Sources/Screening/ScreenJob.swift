@@ -167,7 +167,6 @@ public struct ScreenJob {
             throw InputError("\(library): differs from the library of the checkpointed screen (its first \(state.recordsDone) records changed); delete \(checkpointURL.path) to start over")
         }
 
-        BLAS.useSingleThread()
         let pool = WorkerPool(threads: threads, stackSize: limits.parserStackBytes)
         defer { pool.shutdown() }
         let workers = try ModelWorkers(trained, count: pool.threads, limits: limits)

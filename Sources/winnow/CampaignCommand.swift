@@ -67,8 +67,6 @@ struct SimulateCommand: ParsableCommand {
         try checkOutputs([output, report], inputs: [data])
         let started = Date()
         let threadCount = threads ?? defaultThreadCount()
-        Trainer.parallel = threadCount > 1
-        BLAS.useSingleThread()
         let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: [labelColumn], idColumn: nil)
         try labelled.reportRejections(to: nil, command: "campaign simulate")
         let dataset = labelled.dataset

@@ -106,8 +106,6 @@ struct CampaignSelectCommand: ParsableCommand {
 
     func run() throws {
         try checkOutputs([output, campaign], inputs: [exclude])
-        Trainer.parallel = (threads ?? defaultThreadCount()) > 1
-        BLAS.useSingleThread()
         let started = Date()
         let store = try CampaignStore.open(path: campaign)
         var options = Campaign.SelectOptions()

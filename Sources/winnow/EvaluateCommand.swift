@@ -25,9 +25,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         try checkOutputs([errors], inputs: [model, data])
-        // One BLAS thread: a multi-threaded GEMM splits rows differently and would change the last digits.
-        _ = threads
-        BLAS.useSingleThread()
+        _ = threads  // scoring runs on this thread
         let trained = try TrainedModel.read(from: URL(fileURLWithPath: model))
         let columns = labelColumn.isEmpty ? trained.header.tasks : labelColumn
         guard columns.count == trained.header.tasks.count else {

@@ -33,7 +33,6 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         try checkOutputs([output ?? "-", errors], inputs: [model, input])
         let trained = try TrainedModel.read(from: URL(fileURLWithPath: model))
-        BLAS.useSingleThread()
         let tasks = try task.map { (name) throws(InputError) -> [Int] in [try ModelTask.index(in: trained.header, requested: name, modelPath: model)] }
             ?? Array(trained.header.tasks.indices)
         let summary = try Self.score(trained, tasks: tasks, input: input, inputOptions: inputOptions, output: output, errorsPath: errors,

@@ -87,10 +87,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try checkOutputs([output, metrics, errors], inputs: [data])
-        // Gradient shards run on parallel threads; BLAS stays single-threaded inside each.
+        // Gradient shards and forest trees run on parallel threads (Learning keeps BLAS single-threaded).
         let threadCount = threads ?? defaultThreadCount()
-        Trainer.parallel = threadCount > 1
-        BLAS.useSingleThread()
         let started = Date()
         let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: labelColumn, idColumn: idColumn)
         try labelled.reportRejections(to: errors, command: "train")
@@ -184,13 +182,13 @@ struct TrainCommand: ParsableCommand {
             if validationRows.isEmpty { printToStandardError("winnow train: warning: no validation rows; --model auto keeps the first candidate (\(grid[0].name))") }
             let searchStarted = Date()
             let (chosen, record) = try ModelSearch.run(dataset, train: trainRows, validation: validationRows, candidates: grid, metric: selection,
-                                                   dataInfo: info) { printToStandardError($0) }
+                                                   dataInfo: info, threads: threadCount) { printToStandardError($0) }
             printToStandardError(String(format: "winnow train: auto chose %@ (%d candidates, %.1f s)", record.chosen, record.candidates.count,
                                         Date().timeIntervalSince(searchStarted)))
             trained = chosen
         } else {
             trained = try TrainedModel.train(dataset, train: trainRows, validation: validationRows, options: options(for: ModelKind(rawValue: model)!),
-                                         dataInfo: info) { r in
+                                         dataInfo: info, threads: threadCount) { r in
                 let metric = r.validationMetric.map { String(format: "%.4f", r.metricName == "rmse" ? -$0 : $0) } ?? "-"
                 let loss = String(format: "%.4f", Double(r.loss)), seconds = String(format: "%.1f", r.seconds)
                 printToStandardError("member \(r.member + 1) epoch \(r.epoch)  loss \(loss)  validation \(r.metricName) \(metric)  (\(seconds) s)")

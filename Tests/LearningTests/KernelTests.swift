@@ -11,6 +11,19 @@ import Testing
         }
     }
 
+    /// Learning keeps OpenBLAS on the calling thread by itself (callers pass thread counts to
+    /// training; no command has to set a global first): a product made in this process leaves
+    /// OpenBLAS at one thread, where its default on a multi-core machine is one per core.
+    @Test func openBLASRunsOnTheCallingThread() {
+        var generator = SeededGenerator(seed: 5)
+        let a = Matrix(rows: 64, cols: 32, values: Self.random(64 * 32, &generator))
+        let b = Matrix(rows: 32, cols: 16, values: Self.random(32 * 16, &generator))
+        var c = Matrix(rows: 0, cols: 0)
+        BLAS.gemm(a, b, into: &c)
+        #expect(c.rows == 64 && c.cols == 16)
+        #expect(BLAS.threads == 1)
+    }
+
     /// Shapes that exercise the 6-row blocks, single leftover rows and scalar leftover columns.
     @Test(arguments: [(13, 40, 35), (6, 512, 128), (1, 7, 16), (25, 300, 300), (9, 33, 1)])
     func denseMatchesDoublePrecisionAndIsRowInvariant(shape: (rows: Int, inputs: Int, outputs: Int)) {

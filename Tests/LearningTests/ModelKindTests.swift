@@ -19,12 +19,10 @@ import WinnowTestSupport
     @Test func forestModelIsDeterministicAndRoundTrips() throws {
         let bace = try TrainingTests.bace()
         let options = Self.forestOptions()
-        let parallel = Trainer.parallel
-        defer { Trainer.parallel = parallel }
-        Trainer.parallel = false
-        let serial = try TrainedModel.train(bace.data, train: bace.train, validation: [], options: options, dataInfo: TrainingTests.info) { _ in }
-        Trainer.parallel = true
-        let model = try TrainedModel.train(bace.data, train: bace.train, validation: [], options: options, dataInfo: TrainingTests.info) { _ in }
+        let serial = try TrainedModel.train(bace.data, train: bace.train, validation: [], options: options, dataInfo: TrainingTests.info,
+                                            threads: 1) { _ in }
+        let model = try TrainedModel.train(bace.data, train: bace.train, validation: [], options: options, dataInfo: TrainingTests.info,
+                                           threads: 2) { _ in }
         let bytes = try model.archive().encoded()
         #expect(try serial.archive().encoded() == bytes)
         #expect(model.header.kind == .rf && model.header.members == 0 && model.header.options.forest?.trees == 40)
@@ -70,7 +68,7 @@ import WinnowTestSupport
         let graphs = bace.test.map { bace.data.graphs[$0] }
         let actives = bace.test.indices.filter { isActive(bace.test[$0]) }
         func calledActive(_ options: TrainingOptions) throws -> (actives: Int, all: Int) {
-            let model = try TrainedModel.train(bace.data, train: train, validation: [], options: options, dataInfo: TrainingTests.info) { _ in }
+            let model = try TrainedModel.train(bace.data, train: train, validation: [], options: options, dataInfo: TrainingTests.info, threads: 2) { _ in }
             let scores = model.predict(graphs).scores.map { $0[0] }
             return (actives.filter { scores[$0] > 0.5 }.count, scores.filter { $0 > 0.5 }.count)
         }
@@ -106,7 +104,7 @@ import WinnowTestSupport
         let train = Array(bace.train.prefix(500))
         func run() throws -> (TrainedModel, ModelSelection) {
             try ModelSearch.run(bace.data, train: train, validation: bace.validation, candidates: candidates, metric: .prcAUC,
-                            dataInfo: TrainingTests.info) { _ in }
+                            dataInfo: TrainingTests.info, threads: 2) { _ in }
         }
         let (model, selection) = try run()
         #expect(selection.metric == "prc-auc")

@@ -36,7 +36,7 @@ import WinnowTestSupport
         let data = try Self.smallRegression(extreme: 1e39)
         var reports: [EpochReport] = []
         do {
-            _ = try TrainedModel.train(data, train: Array(0..<data.count), validation: [], options: Self.tinyOptions(), dataInfo: Self.info) {
+            _ = try TrainedModel.train(data, train: Array(0..<data.count), validation: [], options: Self.tinyOptions(), dataInfo: Self.info, threads: 2) {
                 reports.append($0)
             }
             Issue.record("training on a +inf label finished and returned a model")
@@ -58,7 +58,7 @@ import WinnowTestSupport
     /// Even if a weight became NaN some other way, no model file is written.
     @Test func aModelWithNaNWeightsIsNotWritten() throws {
         let data = try Self.smallRegression()
-        let model = try TrainedModel.train(data, train: Array(0..<data.count), validation: [], options: Self.tinyOptions(), dataInfo: Self.info) { _ in }
+        let model = try TrainedModel.train(data, train: Array(0..<data.count), validation: [], options: Self.tinyOptions(), dataInfo: Self.info, threads: 2) { _ in }
         let folder = try TestPaths.scratch("nan-weights")
         let url = folder.appendingPathComponent("m.winnow")
         try model.write(to: url)
@@ -104,7 +104,7 @@ import WinnowTestSupport
         let data = try Self.smallRegression()
         var options = Self.tinyOptions()
         options.forestTrees = 5
-        let model = try TrainedModel.train(data, train: Array(0..<data.count), validation: [], options: options, dataInfo: Self.info) { _ in }
+        let model = try TrainedModel.train(data, train: Array(0..<data.count), validation: [], options: options, dataInfo: Self.info, threads: 2) { _ in }
         let archive = try model.archive()
         // The untouched archive loads (so each refusal below is the edit's doing).
         _ = try Self.forged(archive, "untouched").get()
@@ -137,7 +137,7 @@ import WinnowTestSupport
         let data = try Self.smallRegression()
         var options = Self.tinyOptions()
         options.forestTrees = 5
-        let model = try TrainedModel.train(data, train: Array(0..<data.count), validation: [], options: options, dataInfo: Self.info) { _ in }
+        let model = try TrainedModel.train(data, train: Array(0..<data.count), validation: [], options: options, dataInfo: Self.info, threads: 2) { _ in }
         for (tensorName, value) in [("forest0/value", Float.infinity), ("member0/", Float.nan), ("member1/", -Float.infinity)] {
             var archive = try model.archive()
             let index = try #require(archive.tensors.firstIndex { $0.name.hasPrefix(tensorName) })

@@ -46,7 +46,7 @@ import WinnowTestSupport
         options.headHidden = [64]
         options.dropout = 0.2
         options.epochs = 8
-        let model = try TrainedModel.train(bace.data, train: bace.train, validation: bace.validation, options: options, dataInfo: Self.info) { _ in }
+        let model = try TrainedModel.train(bace.data, train: bace.train, validation: bace.validation, options: options, dataInfo: Self.info, threads: 2) { _ in }
         #expect(Self.testAUC(model, bace) >= 0.80)
     }
 
@@ -58,7 +58,7 @@ import WinnowTestSupport
         options.headHidden = [64]
         options.aggregation = .mean
         options.epochs = 10
-        let model = try TrainedModel.train(bace.data, train: bace.train, validation: bace.validation, options: options, dataInfo: Self.info) { _ in }
+        let model = try TrainedModel.train(bace.data, train: bace.train, validation: bace.validation, options: options, dataInfo: Self.info, threads: 2) { _ in }
         #expect(Self.testAUC(model, bace) >= 0.70)
     }
 
@@ -74,7 +74,7 @@ import WinnowTestSupport
         options.members = 2
         func bytes(seed: UInt64) throws -> Data {
             options.seed = seed
-            return try TrainedModel.train(bace.data, train: rows, validation: validation, options: options, dataInfo: Self.info) { _ in }
+            return try TrainedModel.train(bace.data, train: rows, validation: validation, options: options, dataInfo: Self.info, threads: 2) { _ in }
                 .archive().encoded()
         }
         let first = try bytes(seed: 7)
@@ -92,7 +92,7 @@ import WinnowTestSupport
         options.epochs = 2
         options.members = 3
         let model = try TrainedModel.train(bace.data, train: Array(bace.train.prefix(300)), validation: bace.validation,
-                                       options: options, dataInfo: Self.info) { _ in }
+                                       options: options, dataInfo: Self.info, threads: 2) { _ in }
         let folder = try TestPaths.scratch("model")
         let url = folder.appendingPathComponent("m.winnow")
         try model.write(to: url)
@@ -123,14 +123,10 @@ import WinnowTestSupport
         options.epochs = 3
         options.members = 2
         let rows = Array(bace.train.prefix(400))
-        let plain = try TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info) { _ in }
+        let plain = try TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info, threads: 2) { _ in }
         options.forestTrees = 40
-        let parallel = Trainer.parallel
-        defer { Trainer.parallel = parallel }
-        Trainer.parallel = false
-        let serial = try TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info) { _ in }.archive().encoded()
-        Trainer.parallel = true
-        let model = try TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info) { _ in }
+        let serial = try TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info, threads: 1) { _ in }.archive().encoded()
+        let model = try TrainedModel.train(bace.data, train: rows, validation: [], options: options, dataInfo: Self.info, threads: 2) { _ in }
         #expect(try model.archive().encoded() == serial)
         let graphs = Array(bace.test.map { bace.data.graphs[$0] })
         let blended = model.predict(graphs), networks = plain.predict(graphs)
@@ -159,7 +155,7 @@ import WinnowTestSupport
         options.hidden = 8
         options.headHidden = []
         options.epochs = 1
-        let model = try TrainedModel.train(bace.data, train: Array(bace.train.prefix(50)), validation: [], options: options, dataInfo: Self.info) { _ in }
+        let model = try TrainedModel.train(bace.data, train: Array(bace.train.prefix(50)), validation: [], options: options, dataInfo: Self.info, threads: 2) { _ in }
         model.header.graphFeatureVersion += 1
         let archive = try model.archive()
         #expect(throws: ModelFileError.self) { try TrainedModel.load(archive, source: "test") }
