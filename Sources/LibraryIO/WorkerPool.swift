@@ -7,79 +7,93 @@ import Foundation
 /// caller only waits. Worker indices are stable, which lets each worker own a non-thread-safe Open
 /// Babel parser.
 ///
-/// `@unchecked Sendable`: the job fields are written only by `run` while every worker is parked on
-/// its semaphore, and read by workers only between the start and done signals, so access never
-/// overlaps; the shared index counter is protected by a lock.
-public final class WorkerPool: @unchecked Sendable {
+/// The threads hold the pool's shared `State`, never the pool itself: dropping the pool (with or
+/// without `shutdown()`) stops them, and a thread that starts late finds the stop flag instead of a
+/// freed object. (They used to reach the pool through an unowned reference, which trapped when a pool
+/// was released before its threads ran.)
+public final class WorkerPool: Sendable {
     public let threads: Int
-    private var job: (@Sendable (_ index: Int, _ worker: Int) -> Void)?
-    private var jobCount = 0
-    private var nextIndex = 0
-    private let lock = NSLock()
-    private var starts: [DispatchSemaphore] = []
-    private let done = DispatchSemaphore(value: 0)
-    private var shuttingDown = false
-    private var workers: [Thread] = []
+    private let state: State
     /// Whether the calling thread runs worker 0 itself.
     private let callerWorks: Bool
+
+    /// `@unchecked Sendable`: every mutable field is read and written under `lock`; the job closure
+    /// is `@Sendable`.
+    private final class State: @unchecked Sendable {
+        let lock = NSLock()
+        var job: (@Sendable (_ index: Int, _ worker: Int) -> Void)?
+        var jobCount = 0
+        var nextIndex = 0
+        var shuttingDown = false
+        /// One start signal per thread; empty once shut down.
+        var starts: [DispatchSemaphore] = []
+        let done = DispatchSemaphore(value: 0)
+
+        func take() -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            guard nextIndex < jobCount else { return nil }
+            nextIndex += 1
+            return nextIndex - 1
+        }
+
+        func workerLoop(worker: Int, start: DispatchSemaphore) {
+            while true {
+                start.wait()
+                lock.lock()
+                let stop = shuttingDown
+                let body = job
+                lock.unlock()
+                if stop { return }
+                if let body { while let i = take() { body(i, worker) } }
+                done.signal()
+            }
+        }
+
+        /// Sets the stop flag and wakes every thread once; they return from their loops.
+        func stop() {
+            lock.lock()
+            shuttingDown = true
+            let wake = starts
+            starts.removeAll()
+            lock.unlock()
+            for start in wake { start.signal() }
+        }
+    }
 
     public init(threads: Int, stackSize: Int? = nil) {
         self.threads = min(max(1, threads), maximumThreads)
         callerWorks = stackSize == nil
+        let state = State()
+        self.state = state
         for w in (callerWorks ? 1 : 0)..<self.threads {
             let start = DispatchSemaphore(value: 0)
-            starts.append(start)
-            let thread = Thread { [unowned self] in self.workerLoop(worker: w, start: start) }
+            state.starts.append(start)
+            let thread = Thread { state.workerLoop(worker: w, start: start) }
             thread.stackSize = max(8 << 20, stackSize ?? 0)
             thread.start()
-            workers.append(thread)
         }
     }
 
-    deinit {
-        shuttingDown = true
-        for start in starts { start.signal() }
-    }
+    deinit { state.stop() }
 
-    /// Shuts the threads down; call when done (also happens at deinit).
-    public func shutdown() {
-        lock.lock(); shuttingDown = true; lock.unlock()
-        for start in starts { start.signal() }
-        starts.removeAll()
-    }
-
-    private func take() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard nextIndex < jobCount else { return nil }
-        nextIndex += 1
-        return nextIndex - 1
-    }
-
-    private func workerLoop(worker: Int, start: DispatchSemaphore) {
-        while true {
-            start.wait()
-            lock.lock()
-            let stop = shuttingDown
-            let body = job
-            lock.unlock()
-            if stop { return }
-            if let body { while let i = take() { body(i, worker) } }
-            done.signal()
-        }
-    }
+    /// Stops the threads; call when done (dropping the pool does it too). A later `run` still runs
+    /// every index, on the calling thread.
+    public func shutdown() { state.stop() }
 
     /// Runs `body(index, worker)` for every index in `0..<count`, spread over the threads; returns
     /// when all are finished.
     public func run(count: Int, _ body: @escaping @Sendable (_ index: Int, _ worker: Int) -> Void) {
-        lock.lock()
-        job = body
-        jobCount = count
-        nextIndex = 0
-        lock.unlock()
+        state.lock.lock()
+        state.job = body
+        state.jobCount = count
+        state.nextIndex = 0
+        let starts = state.starts
+        state.lock.unlock()
         for start in starts { start.signal() }
-        if callerWorks { while let i = take() { body(i, 0) } }
-        for _ in starts { done.wait() }
-        lock.lock(); job = nil; lock.unlock()
+        // The caller works when it is worker 0, and after a shutdown, when no thread is left.
+        if callerWorks || starts.isEmpty { while let i = state.take() { body(i, 0) } }
+        for _ in starts { state.done.wait() }
+        state.lock.lock(); state.job = nil; state.lock.unlock()
     }
 }
 

@@ -25,7 +25,7 @@ struct CampaignInitCommand: ParsableCommand {
     @Option(help: "Id column of the labels file.") var labelsIdColumn = "id"
     @Option(help: "Label column of the labels file (default: label, value, active, activity, result or score).") var labelColumn: String?
     @Option(help: "SMILES column of the labels file, for labelled molecules outside the pool.") var labelsSmilesColumn = "smiles"
-    @Option(help: "Labels are 'classification' (active/inactive) or 'regression' (numbers); default: from the labels file.") var task: String?
+    @Option(help: "Labels are 'classification' (active/inactive) or 'regression' (numbers); default: from the labels file.") var task: TaskKind?
     @Flag(help: "For numeric labels: lower is better (docking scores).") var minimize = false
     @Option(help: "Model retrained each round: rf (random forest on Morgan bits), mlp or dmpnn.") var model: LearnerKind = .rf
     @Option(help: "Ensemble members for mlp/dmpnn (their spread is the uncertainty).") var members = 5
@@ -36,7 +36,6 @@ struct CampaignInitCommand: ParsableCommand {
 
     func validate() throws {
         try validateThreads(threads)
-        if let task, TaskKind(rawValue: task) == nil { throw ValidationError("--task must be classification or regression") }
         guard (1...LearnerSettings.maximumMembers).contains(members), (1...LearnerSettings.maximumEpochs).contains(epochs),
               (1...LearnerSettings.maximumTrees).contains(trees) else {
             throw ValidationError("--members takes 1 to \(LearnerSettings.maximumMembers), --epochs 1 to \(LearnerSettings.maximumEpochs), --trees 1 to \(LearnerSettings.maximumTrees)")
@@ -55,10 +54,10 @@ struct CampaignInitCommand: ParsableCommand {
         var labelFile: LabelFile? = nil
         if let labels {
             labelFile = try LabelFile.read(path: labels, idColumn: labelsIdColumn, labelColumn: labelColumn,
-                                           smilesColumn: labelsSmilesColumn, taskKind: task.flatMap(TaskKind.init(rawValue:)),
+                                           smilesColumn: labelsSmilesColumn, taskKind: task,
                                            idOption: "--labels-id-column")
         }
-        settings.taskKind = task.flatMap(TaskKind.init(rawValue:)) ?? (labelFile.map { $0.allBinary ? .classification : .regression } ?? .classification)
+        settings.taskKind = task ?? (labelFile.map { $0.allBinary ? .classification : .regression } ?? .classification)
         let started = Date()
         let summary = try Campaign.initialize(path: campaign, pool: pool, format: input.libraryFormat, smilesColumn: input.smilesColumn,
                                               idColumn: input.idColumn, labels: labelFile, settings: settings,
@@ -86,7 +85,7 @@ struct CampaignSelectCommand: ParsableCommand {
 
     @Option(help: "Campaign file.") var campaign: String
     @Option(help: "Molecules to pick.") var batch = 96
-    @Option(help: "greedy, ucb, thompson, uncertainty or random.") var acquisition = "greedy"
+    @Option(help: "greedy, ucb, thompson, uncertainty or random.") var acquisition: Acquisition = .greedy
     @Option(help: "UCB exploration weight (score + beta × uncertainty).") var beta: Float = 2
     @Option(help: "Keep picks below this Tanimoto similarity to each other (0-1).") var diverse: Double?
     @Option(help: "File of ids not to pick (one per line, or a CSV with an id column).") var exclude: String?
@@ -96,9 +95,6 @@ struct CampaignSelectCommand: ParsableCommand {
 
     func validate() throws {
         try validateThreads(threads)
-        guard Acquisition(rawValue: acquisition) != nil else {
-            throw ValidationError("--acquisition must be one of \(Acquisition.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         guard beta.isFinite, beta >= 0 else { throw ValidationError("--beta must be a number ≥ 0 (got \(beta))") }
         if let diverse, !(diverse > 0 && diverse <= 1) { throw ValidationError("--diverse is a Tanimoto similarity between 0 and 1") }
@@ -110,7 +106,7 @@ struct CampaignSelectCommand: ParsableCommand {
         let store = try CampaignStore.open(path: campaign)
         var options = Campaign.SelectOptions()
         options.batch = batch
-        options.acquisition = Acquisition(rawValue: acquisition)!
+        options.acquisition = acquisition
         options.beta = beta
         options.diverse = diverse
         options.includePending = includePending
@@ -120,7 +116,7 @@ struct CampaignSelectCommand: ParsableCommand {
         for id in selection.unknownExcluded.prefix(5) { printToStandardError("winnow campaign select: note: excluded id \(id) is not in the campaign") }
         if let cold = selection.coldStart { printToStandardError("winnow campaign select: \(cold): this batch is random") }
         let m = selection.metrics
-        var line = "round \(selection.round): picked \(selection.picks.count) of \(selection.candidates) candidates with \(selection.coldStart == nil ? acquisition : "random"); trained on \(selection.labelled) labels"
+        var line = "round \(selection.round): picked \(selection.picks.count) of \(selection.candidates) candidates with \(selection.coldStart == nil ? acquisition.rawValue : "random"); trained on \(selection.labelled) labels"
         if let auc = m["validation_roc_auc"] { line += String(format: ", held-out ROC-AUC %.3f", auc) }
         if let rmse = m["validation_rmse"] { line += String(format: ", held-out RMSE %.3f", rmse) }
         print(line)
@@ -258,3 +254,4 @@ struct CampaignStatusCommand: ParsableCommand {
     }
 }
 extension LearnerKind: ExpressibleByArgument {}
+extension TaskKind: ExpressibleByArgument {}

@@ -6,8 +6,8 @@ import Screening
 
 /// How to read a library file; shared by every command that reads one.
 struct InputOptions: ParsableArguments {
-    @Option(help: "Input format: smi, csv, tsv or sdf (default: from the file name; smi for '-').")
-    var format: String?
+    @Option(help: "Input format: smi, csv, tsv or sdf (default: from the file name or content; smi for '-').")
+    var format: LibraryFormat?
 
     @Option(help: "CSV/TSV column holding the SMILES.")
     var smilesColumn: String?
@@ -37,14 +37,9 @@ struct InputOptions: ParsableArguments {
                     maxMolfileAtoms: maxMolfileAtoms)
     }
 
-    var libraryFormat: LibraryFormat? {
-        format.flatMap { LibraryFormat(rawValue: $0 == "smiles" ? "smi" : $0) }
-    }
+    var libraryFormat: LibraryFormat? { format }
 
     func validate() throws {
-        if let format, LibraryFormat(rawValue: format == "smiles" ? "smi" : format) == nil {
-            throw ValidationError("unknown --format '\(format)': use smi, csv, tsv or sdf")
-        }
         for (name, value) in [("--max-atoms", maxAtoms), ("--max-rings", maxRings), ("--max-branch-depth", maxBranchDepth),
                               ("--max-record-bytes", maxRecordBytes), ("--max-molfile-atoms", maxMolfileAtoms)] where value < 1 || value > 1 << 30 {
             throw ValidationError("\(name) must be between 1 and \(1 << 30)")
@@ -70,3 +65,11 @@ func printToStandardError(_ text: String) {
 }
 
 extension ModelKind: ExpressibleByArgument {}
+
+extension LibraryFormat: ExpressibleByArgument {
+    /// `smiles` is accepted for `smi`.
+    public init?(argument: String) {
+        self.init(rawValue: argument == "smiles" ? "smi" : argument)
+    }
+    public static var allValueStrings: [String] { ["smi", "csv", "tsv", "sdf"] }
+}
