@@ -28,8 +28,28 @@ public struct ModelSelection: Codable, Sendable, Equatable {
     public struct Candidate: Codable, Sendable, Equatable {
         /// Short description, e.g. "rf trees=500 maxFeatures=auto".
         public var name: String
+        /// The validation measure; −∞ when it could not be computed (validation rows of one class).
         public var validation: Double
         public init(name: String, validation: Double) { self.name = name; self.validation = validation }
+
+        enum CodingKeys: String, CodingKey { case name, validation }
+
+        /// A validation value that is not a number JSON can hold (−∞) is written as null.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            if validation.isFinite {
+                try container.encode(validation, forKey: .validation)
+            } else {
+                try container.encodeNil(forKey: .validation)
+            }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            validation = try container.decodeIfPresent(Double.self, forKey: .validation) ?? -.infinity
+        }
     }
     /// The validation measure (SelectionMetric raw value).
     public var metric: String

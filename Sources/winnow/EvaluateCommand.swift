@@ -45,6 +45,6 @@ struct EvaluateCommand: ParsableCommand {
         let prediction = trained.predict(rows.map { labelled.dataset.graphs[$0] })
         var metrics = Evaluation.metrics(scores: prediction.scores, data: labelled.dataset, rows: rows)
         metrics["rejected"] = Double(labelled.rejected.count)
-        print(jsonString(metrics), terminator: "")
+        print(try jsonString(metrics), terminator: "")
     }
 }

@@ -74,25 +74,6 @@ struct LabelledData {
 }
 
 /// Metrics (and a few text fields) as a flat JSON object with sorted keys; non-finite numbers are null.
-func jsonString(_ metrics: [String: Double], strings: [String: String] = [:]) -> String {
-    func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-    var fields: [String: String] = [:]
-    for (key, value) in metrics {
-        fields[key] = !value.isFinite ? "null"
-            : value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.6f", value)
-    }
-    for (key, value) in strings { fields[key] = quoted(value) }
-    let body = fields.keys.sorted().map { "  \(quoted($0)): \(fields[$0]!)" }
-    return "{\n" + body.joined(separator: ",\n") + "\n}\n"
+func jsonString(_ metrics: [String: Double], strings: [String: String] = [:]) throws -> String {
+    try MetricsReport(numbers: metrics, texts: strings).jsonText()
 }

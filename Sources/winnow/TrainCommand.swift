@@ -212,7 +212,7 @@ struct TrainCommand: ParsableCommand {
             for c in record.candidates { results["auto.validation.\(c.name)"] = c.validation }
         }
         try trained.write(to: URL(fileURLWithPath: output))
-        let text = jsonString(results, strings: extra)
+        let text = try jsonString(results, strings: extra)
         print(text, terminator: "")
         if let metrics { try OutputFile.write(text, to: metrics) }
         printToStandardError("winnow train: model written to \(output)")

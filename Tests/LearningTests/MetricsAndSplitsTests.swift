@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Learning
 
@@ -9,6 +10,27 @@ import Testing
     /// Pairs (active, inactive) ranked right count 1, ties ½:
     /// 0.9 beats 3; 0.8 ties 1 and beats 2 → 2.5; 0.7 beats 2; 0.5 ties 1 and beats 1 → 1.5.
     /// AUC = (3 + 2.5 + 2 + 1.5) / (4·3) = 9/12 = 0.75 (scikit-learn roc_auc_score agrees).
+    /// The metrics JSON (`winnow train --metrics`, `winnow evaluate`): JSONEncoder output that any
+    /// JSON reader takes back with the same fields; NaN and ±∞ become null instead of stopping the
+    /// encoder; six decimals; texts escaped; a name in both maps keeps the text.
+    @Test func metricsReportIsJSONWithNullForNonFiniteNumbers() throws {
+        let report = MetricsReport(numbers: ["test.roc_auc": 0.91118012, "test.molecules": 151, "auto.validation.rf": -.infinity,
+                                             "nan": .nan, "inf": .infinity, "model": 1],
+                                   texts: ["model": "rf", "note": "a \"quoted\" \\ path/with\ttab\n"])
+        let text = try report.jsonText()
+        #expect(text.hasSuffix("}\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object.count == 7)
+        #expect(object["test.roc_auc"] as? Double == 0.91118)
+        #expect(object["test.molecules"] as? Int == 151)
+        for name in ["auto.validation.rf", "nan", "inf"] { #expect(object[name] is NSNull, "\(name)") }
+        #expect(object["model"] as? String == "rf")
+        #expect(object["note"] as? String == "a \"quoted\" \\ path/with\ttab\n")
+        #expect(try report.jsonText() == text)
+        let keys = text.split(separator: "\n").compactMap { line in line.split(separator: "\"").dropFirst().first.map(String.init) }
+        #expect(keys == keys.sorted())
+    }
+
     @Test func rocAUCCountsTiesHalf() throws {
         let auc = try #require(Metrics.rocAUC(scores: scores, labels: labels))
         #expect(abs(auc - 0.75) < 1e-12)

@@ -118,4 +118,23 @@ import WinnowTestSupport
         #expect(loaded.header.selection == selection)
         #expect(try run().0.archive().encoded() == (try model.archive().encoded()))
     }
+
+    /// Validation rows of one class give no ROC-AUC: every candidate scores −∞, and the model file
+    /// records null for it (JSONEncoder refused the −∞ and `winnow train --model auto` failed with an
+    /// internal error after training); the file reads back with −∞.
+    @Test func autoWithValidationRowsOfOneClassWritesItsModel() throws {
+        let bace = try TrainingTests.bace()
+        var base = TrainingOptions()
+        base.seed = 3
+        let candidates = ModelSearch.grid(base: base, kinds: [.rf], forestTrees: 5)
+        let inactives = bace.validation.filter { bace.data.labels[$0][0] == 0 }
+        #expect(!inactives.isEmpty)
+        let (model, selection) = try ModelSearch.run(bace.data, train: Array(bace.train.prefix(300)), validation: inactives, candidates: candidates,
+                                                     metric: .rocAUC, dataInfo: TrainingTests.info, threads: 2) { _ in }
+        #expect(selection.candidates.count == 2 && selection.candidates.allSatisfy { $0.validation == -.infinity })
+        let archive = try model.archive()
+        #expect(String(decoding: archive.header, as: UTF8.self).contains(#""validation":null"#))
+        let loaded = try TrainedModel.load(archive, source: "test")
+        #expect(loaded.header.selection == selection)
+    }
 }
