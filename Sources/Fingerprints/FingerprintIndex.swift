@@ -230,9 +230,24 @@ public final class FingerprintIndex: @unchecked Sendable {
         let count = popcounts.count
         let stride = FingerprintRows.stride(bitCount: type.bitCount)
         let order = FingerprintArena.sortedOrder(popcounts: popcounts, bitCount: type.bitCount)
-        let temporary = path + ".tmp"
-        guard let file = fopen(temporary, "w+b") else {
-            throw IndexFileError("\(path): cannot create \(temporary) (\(String(cString: strerror(errno))))")
+        // A new file of its own (mkstemp: created exclusively, under an unpredictable name), so that
+        // nothing planted beside the output (a link at a fixed name) is written through; it gets the
+        // permissions an ordinary new file would have (mkstemp makes it 0600).
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var template = Array(((folder == "/" ? "" : folder) + "/.\(url.lastPathComponent).winnow-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+        guard fd >= 0 else {
+            throw IndexFileError("\(path): cannot create a file in \(folder) (\(String(cString: strerror(errno))))")
+        }
+        let temporary = template.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { String(cString: $0) } ?? "" }
+        let mask = umask(0)
+        umask(mask)
+        _ = fchmod(fd, 0o666 & ~mask)
+        guard let file = fdopen(fd, "w+b") else {
+            close(fd)
+            unlink(temporary)
+            throw IndexFileError("\(path): cannot write \(temporary) (\(String(cString: strerror(errno))))")
         }
         var closed = false
         defer { if !closed { fclose(file); unlink(temporary) } }
@@ -295,8 +310,7 @@ public final class FingerprintIndex: @unchecked Sendable {
         guard !failed, fflush(file) == 0 else { throw IndexFileError("\(path): write failed (\(String(cString: strerror(errno))))") }
 
         // Checksum of everything after the header, read back through a mapping of the finished file.
-        let fd = fileno(file)
-        guard let mapped = mmap(nil, position, PROT_READ, MAP_SHARED, fd, 0), mapped != MAP_FAILED else {
+        guard let mapped = mmap(nil, position, PROT_READ, MAP_SHARED, fileno(file), 0), mapped != MAP_FAILED else {
             throw IndexFileError("\(path): cannot map \(temporary) to checksum it")
         }
         header.sectionsChecksum = wk_checksum((UnsafeRawPointer(mapped) + headerBytes).assumingMemoryBound(to: UInt8.self),

@@ -166,6 +166,27 @@ import WinnowTestSupport
         #expect(try runWinnow(["index", path, "-o", db, "--max-record-bytes", "0"]).status == 64)
     }
 
+    /// The index is written to a file of its own (mkstemp) and renamed into place: a link planted at
+    /// a predictable name beside the output (the old `lib.wfp.tmp`) is not written through, and the
+    /// index gets an ordinary new file's permissions.
+    @Test func indexIsNotWrittenThroughAPlantedLink() throws {
+        let folder = try TestPaths.scratch("search-planted")
+        let victim = folder.appendingPathComponent("victim.txt").path
+        try "keep me\n".write(toFile: victim, atomically: true, encoding: .utf8)
+        let path = folder.appendingPathComponent("lib.wfp").path
+        try FileManager.default.createSymbolicLink(atPath: path + ".tmp", withDestinationPath: victim)
+        let result = try runWinnow(["index", Self.library, "-o", path, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "keep me\n")
+        #expect(try runWinnow(["index", "--verify", path]).status == 0)
+        let mask = umask(0)
+        umask(mask)
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        #expect(mode == 0o666 & ~Int(mask))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains("winnow-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
     /// Truncated, damaged, other-version and foreign files are refused with a message naming the
     /// file; damage inside the rows is caught by --verify.
     @Test func damagedIndexIsRefused() throws {
