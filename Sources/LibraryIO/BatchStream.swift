@@ -87,7 +87,36 @@ public struct BatchOutput: Sendable {
     public var errors: [UInt8] = []
     public var written = 0
     public var rejected = 0
+    /// Output rows held back for `RankedRows` (written best first at the end instead of in order).
+    public var ranked: [RankedRows.Row] = []
     public init() {}
+}
+
+/// Output rows written best first once the whole library is read (`predict --sort`): highest key
+/// first, or lowest with `minimize`; equal keys keep input order. Every row is held in memory until
+/// the end (about the row's bytes plus 40 per row).
+public final class RankedRows {
+    public struct Row: Sendable {
+        public var key: Float
+        public var line: [UInt8]
+        public init(key: Float, line: [UInt8]) { self.key = key; self.line = line }
+    }
+    public let minimize: Bool
+    private var rows: [Row] = []
+    public init(minimize: Bool) { self.minimize = minimize }
+    func add(_ more: [Row]) { rows += more }
+    /// The rows best first (a stable sort: ties in input order).
+    func sortedBytes() -> [UInt8] {
+        let order = rows.indices.sorted { a, b in
+            let x = rows[a].key, y = rows[b].key
+            if x != y { return minimize ? x < y : x > y }
+            return a < b
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(rows.reduce(0) { $0 + $1.line.count })
+        for i in order { bytes += rows[i].line }
+        return bytes
+    }
 }
 
 /// One round of library records read ahead, with the reader's position after it.
@@ -170,7 +199,7 @@ public final class BatchStream: @unchecked Sendable {
 /// (fingerprint, predict): runs the batch stream, writes outputs and errors in input order, and
 /// reports progress. Returns read / written / rejected and the wall time.
 public func streamInOrder(_ reader: LibraryReader, pool: WorkerPool, batchSize: Int, batchesPerRound: Int,
-                          out: OutputFile, errors: OutputFile?, progressLabel: String?,
+                          out: OutputFile, errors: OutputFile?, progressLabel: String?, ranked: RankedRows? = nil,
                           _ process: @escaping @Sendable (_ batch: RecordBatch, _ worker: Int) -> BatchOutput) throws -> RunSummary {
     let progress = ProgressLine(label: progressLabel ?? "")
     var summary = RunSummary()
@@ -179,6 +208,7 @@ public func streamInOrder(_ reader: LibraryReader, pool: WorkerPool, batchSize: 
         for (batch, result) in zip(round.batches, results) {
             try out.write(result.out)
             try errors?.write(result.errors)
+            ranked?.add(result.ranked)
             summary.read += batch.count
             summary.written += result.written
             summary.rejected += result.rejected
@@ -186,6 +216,7 @@ public func streamInOrder(_ reader: LibraryReader, pool: WorkerPool, batchSize: 
         if progressLabel != nil { progress.update(done: summary.read) }
     }
     progress.finish()
+    if let ranked { try out.write(ranked.sortedBytes()) }
     try out.close()
     try errors?.close()
     summary.seconds = progress.elapsed

@@ -14,6 +14,9 @@ struct PredictCommand: ParsableCommand {
         A one-task model writes score,uncertainty; a multi-task model score_TASK,uncertainty_TASK for every
         task, or for the one chosen with --task. The uncertainty is empty for a one-member model (no
         ensemble). Exit status 3: nothing could be scored (an empty library, or every record rejected).
+        --sort writes the rows best first (highest score; lowest with --minimize, for docking-like scores),
+        equal scores in input order; it holds every row in memory until the end (use screen --top for
+        the best N of millions).
 
         Example: winnow predict --model targets/bace1/model.winnow libraries/moses_sample_10k.smi -o scores.csv
         """
@@ -25,6 +28,8 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Only this task of a multi-task model (default: every task, each in its own columns).") var task: String?
     @Option(name: .shortAndLong, help: "Output CSV (default: standard output).") var output: String?
     @Option(help: "Write rejected records here.") var errors: String?
+    @Flag(help: "Write rows best first (highest score) instead of in input order.") var sort = false
+    @Flag(help: "Lower scores are better (docking scores): with --sort, lowest first; implies --sort.") var minimize = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "No progress line.") var quiet = false
 
@@ -33,10 +38,12 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         try checkOutputs([output ?? "-", errors], inputs: [model, input])
         let trained = try TrainedModel.read(from: URL(fileURLWithPath: model))
-        let tasks = try task.map { (name) throws(InputError) -> [Int] in [try ModelTask.index(in: trained.header, requested: name, modelPath: model)] }
-            ?? Array(trained.header.tasks.indices)
+        let ranked = sort || minimize ? RankedRows(minimize: minimize) : nil
+        // Ranking needs one task, as the screen does: a multi-task model without --task is refused.
+        let tasks = task != nil || ranked != nil ? [try ModelTask.index(in: trained.header, requested: task, modelPath: model)]
+            : Array(trained.header.tasks.indices)
         let summary = try Self.score(trained, tasks: tasks, input: input, inputOptions: inputOptions, output: output, errorsPath: errors,
-                                     threads: threads ?? defaultThreadCount(), progress: !quiet)
+                                     threads: threads ?? defaultThreadCount(), progress: !quiet, ranked: ranked)
         printToStandardError(String(format: "winnow predict: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s)",
                                     summary.read, summary.written, summary.rejected, summary.seconds, summary.rate))
         if summary.written == 0 { throw nothingScored(command: "predict", summary: summary, library: input) }
@@ -44,7 +51,7 @@ struct PredictCommand: ParsableCommand {
 
     /// Streams the library in batches through one model copy per worker and writes rows in input order.
     static func score(_ trained: TrainedModel, tasks: [Int], input: String, inputOptions: InputOptions, output: String?, errorsPath: String?,
-                      threads: Int, progress showProgress: Bool) throws -> RunSummary {
+                      threads: Int, progress showProgress: Bool, ranked: RankedRows? = nil) throws -> RunSummary {
         let reader = try LibraryReader(path: input, format: inputOptions.libraryFormat, smilesColumn: inputOptions.smilesColumn,
                                        idColumn: inputOptions.idColumn)
         reader.maxRecordBytes = inputOptions.limits.maxRecordBytes
@@ -59,7 +66,7 @@ struct PredictCommand: ParsableCommand {
         defer { pool.shutdown() }
         let workers = try ModelWorkers(trained, count: pool.threads, limits: inputOptions.limits)
         return try streamInOrder(reader, pool: pool, batchSize: 256, batchesPerRound: pool.threads * 4, out: out, errors: errors,
-                                 progressLabel: showProgress ? "predict" : nil) { batch, worker in
+                                 progressLabel: showProgress ? "predict" : nil, ranked: ranked) { [sorting = ranked != nil] batch, worker in
             var result = BatchOutput()
             var graphs: [MolecularGraph] = [], kept: [Int] = []
             for i in 0..<batch.count {
@@ -76,11 +83,16 @@ struct PredictCommand: ParsableCommand {
                     batch.appendErrorLine(i, reason: problem, to: &result.errors)
                     continue
                 }
-                text += csvField(batch.ids[i]) + "," + csvField(batch.kind == .smiles ? batch.text(i) : graphs[k].smiles())
+                var row = csvField(batch.ids[i]) + "," + csvField(batch.kind == .smiles ? batch.text(i) : graphs[k].smiles())
                 for t in tasks {
-                    text += "," + formatScore(prediction.scores[k][t]) + "," + (hasUncertainty ? formatScore(prediction.uncertainties[k][t]) : "")
+                    row += "," + formatScore(prediction.scores[k][t]) + "," + (hasUncertainty ? formatScore(prediction.uncertainties[k][t]) : "")
                 }
-                text += "\n"
+                row += "\n"
+                if sorting {
+                    result.ranked.append(RankedRows.Row(key: prediction.scores[k][tasks[0]], line: Array(row.utf8)))
+                } else {
+                    text += row
+                }
                 result.written += 1
             }
             result.out = Array(text.utf8)

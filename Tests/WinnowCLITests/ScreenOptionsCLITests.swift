@@ -124,6 +124,38 @@ import WinnowTestSupport
         #expect(resumed.status == 2 && resumed.stderr.contains("another library, model or settings"), "\(resumed.stderr)")
     }
 
+    /// predict --sort / --minimize: the same rows as input order, best first (lowest first with
+    /// --minimize), equal scores in input order; at 1 and 2 threads the same bytes; a multi-task
+    /// model needs --task to be ranked.
+    @Test func predictSortsBestFirstAndMinimizeLowestFirst() throws {
+        let library = TestPaths.fixture("library_sample_1000.smi")
+        let plain = try runWinnow(["predict", "--model", Self.dockingModel, library, "--quiet"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let lines = plain.stdout.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        let header = try #require(lines.first), rows = Array(lines.dropFirst())
+        #expect(rows.count > 900)
+        func score(_ row: String) -> Double { Double(row.split(separator: ",", omittingEmptySubsequences: false)[2]) ?? .nan }
+        func expected(lowestFirst: Bool) -> [String] {
+            rows.indices.sorted { a, b in
+                let x = score(rows[a]), y = score(rows[b])
+                return x != y ? (lowestFirst ? x < y : x > y) : a < b
+            }.map { rows[$0] }
+        }
+        for (flags, lowestFirst) in [(["--sort"], false), (["--minimize"], true), (["--sort", "--minimize"], true)] {
+            for threads in ["1", "2"] {
+                let ranked = try runWinnow(["predict", "--model", Self.dockingModel, library, "--threads", threads, "--quiet"] + flags)
+                #expect(ranked.status == 0, "\(ranked.stderr)")
+                let rankedLines = ranked.stdout.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+                #expect(rankedLines.first == header)
+                #expect(Array(rankedLines.dropFirst()) == expected(lowestFirst: lowestFirst), "\(flags) at \(threads) threads")
+            }
+        }
+        let multi = try runWinnow(["predict", "--model", Self.tox21Model, library, "--sort", "--quiet"])
+        #expect(multi.status == 2 && multi.stderr.contains("choose one with --task NAME"), "\(multi.stderr)")
+        let named = try runWinnow(["predict", "--model", Self.tox21Model, library, "--sort", "--task", "SR-p53", "--quiet"])
+        #expect(named.status == 0 && named.stdout.hasPrefix("id,smiles,score_SR-p53,uncertainty_SR-p53\n"))
+    }
+
     /// An empty library, or one where every record is rejected, is not a successful screen.
     @Test func nothingScoredExitsWithStatus3() throws {
         let folder = try TestPaths.scratch("nothing")
