@@ -250,8 +250,8 @@ public enum Campaign {
         if !options.exclude.isEmpty { parameters["excluded"] = String(options.exclude.count - unknown.count) }
         if let cold = scores.coldStart { parameters["cold_start"] = cold }
         let roundRecord = CampaignRound(round: round, createdAt: timestamp(), acquisition: scores.coldStart == nil ? options.acquisition.rawValue : "random",
-                                        parameters: json(parameters), model: settings.learner.json, modelHash: scores.modelHash,
-                                        labelled: labels.count, metrics: json(metrics))
+                                        parameters: try json(parameters), model: settings.learner.json, modelHash: scores.modelHash,
+                                        labelled: labels.count, metrics: try json(metrics))
         let stored = zip(picks, selected).map { pick, s in
             CampaignPick(round: round, rank: s.rank, molecule: candidates[pick.candidate], score: Double(s.score),
                          uncertainty: Double(s.uncertainty), reason: s.reason)
@@ -309,18 +309,23 @@ public enum Campaign {
         return text
     }
 
-    static func json(_ values: [String: Double]) -> String {
-        "{" + values.keys.sorted().map { key in
-            let v = values[key]!
-            return "\"\(key)\": " + (v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.6f", v))
-        }.joined(separator: ", ") + "}"
+    /// A round's numbers as JSON through `JSONEncoder`: sorted keys, 6 decimals, a non-finite number
+    /// (a metric of a model that could not be measured) written as null instead of invalid `nan`.
+    static func json(_ values: [String: Double]) throws -> String {
+        try jsonText(values.mapValues { v -> Double? in v.isFinite ? (v * 1e6).rounded() / 1e6 : nil })
     }
 
-    static func json(_ values: [String: String]) -> String {
-        func quoted(_ text: String) -> String {
-            "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-        }
-        return "{" + values.keys.sorted().map { "\(quoted($0)): \(quoted(values[$0]!))" }.joined(separator: ", ") + "}"
+    static func json(_ values: [String: String]) throws -> String { try jsonText(values) }
+
+    private static func jsonText(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Reads a round's numbers back (null = not measured, left out).
+    public static func roundNumbers(_ text: String) -> [String: Double] {
+        ((try? JSONDecoder().decode([String: Double?].self, from: Data(text.utf8))) ?? [:]).compactMapValues { $0 }
     }
 
     // MARK: - record

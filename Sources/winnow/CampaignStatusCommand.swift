@@ -26,7 +26,7 @@ struct CampaignStatusCommand: ParsableCommand {
             : ["round", "acquisition", "picked", "tested", "best_in_round", "labelled", "best", "heldout_rmse"]
         var rows: [[String]] = []
         for r in status.rounds {
-            let metrics = (try? JSONSerialization.jsonObject(with: Data(r.metrics.utf8))) as? [String: Double] ?? [:]
+            let metrics = Campaign.roundNumbers(r.metrics)
             func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
             if classification {
                 rows.append([String(r.round), r.acquisition, String(r.picked), String(r.tested), String(r.pickedActives),

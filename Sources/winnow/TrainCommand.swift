@@ -27,11 +27,11 @@ struct TrainCommand: ParsableCommand {
     var labelColumn: [String] = []
     @Option(help: "Column with ids (default: row N).") var idColumn: String?
     @Option(help: "Column naming each row's part: train, valid, test.") var splitColumn: String?
-    @Option(help: "Split when there is no split column: scaffold or random.") var split = "scaffold"
+    @Option(help: "Split when there is no split column: scaffold or random.") var split: SplitMethod = .scaffold
     @Option(help: "Seed for the split, initialisation and batching.") var seed: UInt64 = 0
     @Option(help: "Seed for the scaffold or random split only (default: --seed).") var splitSeed: UInt64?
     @Option(help: "Model kind: rf (random forest on Morgan bits), mlp, dmpnn, or auto (try them on the validation rows, keep the best).")
-    var model = "dmpnn"
+    var model: ModelChoice = .dmpnn
     @Option(help: "Ensemble members (different seeds); their spread is the uncertainty.") var members = 1
     @Option(help: "Also train a random forest of N trees on Morgan bits and average it with the networks.") var forest: Int?
     @Option(help: "Trees of --model rf (default 500).") var trees: Int?
@@ -43,7 +43,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Molecules per batch.") var batchSize = 50
     @Option(help: "Hidden size (D-MPNN messages, MLP first layer).") var hidden: Int?
     @Option(help: "Message-passing depth (D-MPNN).") var depth = 3
-    @Option(help: "Atom aggregation (D-MPNN): norm (sum / 100, Chemprop v2's default), mean or sum.") var aggregation = "norm"
+    @Option(help: "Atom aggregation (D-MPNN): norm (sum / 100, Chemprop v2's default), mean or sum.") var aggregation: DMPNN.Aggregation = .norm
     @Option(help: "Head hidden layer sizes, comma-separated.") var headHidden: String?
     @Option(help: "Dropout probability.") var dropout: Float?
     @Option(help: "Decoupled weight decay.") var weightDecay: Float = 0
@@ -51,7 +51,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Weight the classes by their ratio (forests: scikit-learn's balanced class weights). Default: on when under 20% or over 80% of the labels are active.")
     var balance: Bool?
     @Option(help: "Validation measure for early stopping, best epoch and --model auto: roc-auc, prc-auc, bedroc20 (default: prc-auc when actives are rare, else roc-auc).")
-    var selectionMetric: String?
+    var selectionMetric: SelectionMetric?
     @Option(help: "Model kinds --model auto tries, comma-separated (default rf,mlp,dmpnn).") var autoKinds = "rf,mlp,dmpnn"
     @Option(help: "Write each row's split part (row,part) here.") var saveSplit: String?
     @Option(help: "Morgan radius of the MLP's fingerprints.") var radius = 2
@@ -65,7 +65,6 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         try validateThreads(threads)
         if labelColumn.isEmpty { throw ValidationError("give at least one --label-column") }
-        guard model == "auto" || ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be rf, mlp, dmpnn or auto") }
         if let trees, trees < 1 || trees > 10_000 { throw ValidationError("--trees takes 1 to 10000 trees") }
         if let maxFeatures, maxFeatures < 1 || maxFeatures > TrainedModel.forestFingerprint.size { throw ValidationError("--max-features takes 1 to \(TrainedModel.forestFingerprint.size) bits") }
         if let maxDepth, maxDepth < 1 { throw ValidationError("--max-depth must be at least 1") }
@@ -74,11 +73,9 @@ struct TrainCommand: ParsableCommand {
         guard !kinds.isEmpty, kinds.allSatisfy({ ModelKind(rawValue: $0) != nil }) else {
             throw ValidationError("--auto-kinds takes a comma-separated list of rf, mlp and dmpnn")
         }
-        if let selectionMetric, SelectionMetric(rawValue: selectionMetric) == nil || selectionMetric == "rmse" {
+        if selectionMetric == .rmse {
             throw ValidationError("--selection-metric must be roc-auc, prc-auc or bedroc20")
         }
-        guard ["scaffold", "random"].contains(split) else { throw ValidationError("--split must be scaffold or random") }
-        guard DMPNN.Aggregation(rawValue: aggregation) != nil else { throw ValidationError("--aggregation must be mean, sum or norm") }
         guard members >= 1, members <= 64 else { throw ValidationError("--members must be between 1 and 64") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         if let forest, forest < 1 || forest > 10_000 { throw ValidationError("--forest takes 1 to 10000 trees") }
@@ -103,7 +100,7 @@ struct TrainCommand: ParsableCommand {
             }
             do { parts = try DataSplits.fromColumn(values) } catch { throw CommandFailure("\(data): \(error)") }
             splitDescription = "column \(splitColumn)"
-        } else if split == "random" {
+        } else if split == .random {
             parts = DataSplits.random(count: dataset.count, seed: splitSeed ?? seed)
             splitDescription = "random 80/10/10 seed \(splitSeed ?? seed)"
         } else {
@@ -125,7 +122,7 @@ struct TrainCommand: ParsableCommand {
         base.batchSize = batchSize
         base.seed = seed
         base.depth = depth
-        base.aggregation = DMPNN.Aggregation(rawValue: aggregation)!
+        base.aggregation = aggregation
         base.weightDecay = weightDecay
         base.patience = patience
         base.fingerprint = MorganSettings(radius: radius, size: bits)
@@ -141,7 +138,7 @@ struct TrainCommand: ParsableCommand {
                 ? "balanced class weights switched on (--no-balance to turn off)"
                 : balance == nil ? "classes unweighted" : "classes \(decision.balance ? "weighted" : "unweighted") as asked")
         }
-        let selection = selectionMetric.flatMap(SelectionMetric.init(rawValue:))
+        let selection = selectionMetric
             ?? SelectionMetric.forScreening(dataset, rows: trainRows)
         base.selectionMetric = selection
         func options(for kind: ModelKind) -> TrainingOptions {
@@ -161,13 +158,20 @@ struct TrainCommand: ParsableCommand {
             options.forest = forestSettings
             return options
         }
-        let what = model == "auto" ? "auto (grid of \(autoKinds))" : "\(model)\(model == "rf" ? "" : " × \(members)")"
+        let what = model == .auto ? "auto (grid of \(autoKinds))" : "\(model.rawValue)\(model == .rf ? "" : " × \(members)")"
         printToStandardError("winnow train: \(dataset.count) molecules (\(trainRows.count) train, \(validationRows.count) validation, \(testRows.count) test; \(splitDescription)), \(dataset.taskKind.rawValue), model \(what)\(forest.map { " + random forest of \($0) trees" } ?? "")\(balanceNote); validation measure \(selection.rawValue)")
         let info = TrainingDataInfo(file: URL(fileURLWithPath: data).lastPathComponent, hash: labelled.fileHash, rows: dataset.count,
                                     split: splitDescription,
                                     counts: ["train": trainRows.count, "validation": validationRows.count, "test": testRows.count])
         let trained: TrainedModel
-        if model == "auto" {
+        if let kind = model.kind {
+            trained = try TrainedModel.train(dataset, train: trainRows, validation: validationRows, options: options(for: kind),
+                                         dataInfo: info, threads: threadCount) { r in
+                let metric = r.validationMetric.map { String(format: "%.4f", r.metricName == "rmse" ? -$0 : $0) } ?? "-"
+                let loss = String(format: "%.4f", Double(r.loss)), seconds = String(format: "%.1f", r.seconds)
+                printToStandardError("member \(r.member + 1) epoch \(r.epoch)  loss \(loss)  validation \(r.metricName) \(metric)  (\(seconds) s)")
+            }
+        } else {
             let kinds = autoKinds.split(separator: ",").compactMap { ModelKind(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
             let grid = ModelSearch.grid(base: base, kinds: ModelKind.allCases.filter(kinds.contains), forestTrees: trees ?? 500).map { candidate in
                 // User-given sizes and forest settings apply to the grid's candidates of that kind too.
@@ -186,13 +190,6 @@ struct TrainCommand: ParsableCommand {
             printToStandardError(String(format: "winnow train: auto chose %@ (%d candidates, %.1f s)", record.chosen, record.candidates.count,
                                         Date().timeIntervalSince(searchStarted)))
             trained = chosen
-        } else {
-            trained = try TrainedModel.train(dataset, train: trainRows, validation: validationRows, options: options(for: ModelKind(rawValue: model)!),
-                                         dataInfo: info, threads: threadCount) { r in
-                let metric = r.validationMetric.map { String(format: "%.4f", r.metricName == "rmse" ? -$0 : $0) } ?? "-"
-                let loss = String(format: "%.4f", Double(r.loss)), seconds = String(format: "%.1f", r.seconds)
-                printToStandardError("member \(r.member + 1) epoch \(r.epoch)  loss \(loss)  validation \(r.metricName) \(metric)  (\(seconds) s)")
-            }
         }
         var results: [String: Double] = [:]
         for (name, rows) in [("train", trainRows), ("validation", validationRows), ("test", testRows)] where !rows.isEmpty {
@@ -221,4 +218,25 @@ struct TrainCommand: ParsableCommand {
 
 func parseSizes(_ text: String) -> [Int] {
     text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+}
+
+/// `--model`: one kind, or `auto` (a fixed grid tried on the validation rows).
+enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
+    case rf, mlp, dmpnn, auto
+    /// The kind trained alone; nil for `auto`.
+    var kind: ModelKind? { ModelKind(rawValue: rawValue) }
+}
+
+/// `--split` when the data has no split column.
+enum SplitMethod: String, ExpressibleByArgument, CaseIterable {
+    case scaffold, random
+}
+
+extension DMPNN.Aggregation: ExpressibleByArgument {
+    public static var allValueStrings: [String] { ["norm", "mean", "sum"] }
+}
+
+extension SelectionMetric: ExpressibleByArgument {
+    /// RMSE is the regression measure; it is never asked for.
+    public static var allValueStrings: [String] { ["roc-auc", "prc-auc", "bedroc20"] }
 }
