@@ -14,7 +14,7 @@ struct Winnow: ParsableCommand {
         1 anything else (an output that cannot be written, an internal error).
         """,
         version: "0.1.0",
-        subcommands: [ScreenCommand.self, FingerprintCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, MergeCommand.self, CampaignCommand.self, InspectCommand.self, IndexCommand.self, SearchCommand.self]
+        subcommands: [ScreenCommand.self, FingerprintCommand.self, TrainCommand.self, EvaluateCommand.self, PredictCommand.self, MergeCommand.self, CampaignCommand.self, InspectCommand.self, IndexCommand.self, SearchCommand.self, DescribeCommand.self]
     )
 
     static func main() {

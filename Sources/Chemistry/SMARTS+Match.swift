@@ -1,0 +1,291 @@
+/// A molecule prepared for substructure matching: the per-atom facts SMARTS primitives ask about
+/// (H counts, degrees, valences, ring membership from the symmetrised SSSR, as RDKit's ring info),
+/// computed once and shared by every pattern matched on it.
+public struct SubstructureTarget: Sendable {
+    public let graph: MolecularGraph
+    var totalHydrogens: [UInt8]
+    var degrees: [UInt8]
+    var valences: [UInt8]
+    /// Number of SSSR rings containing the atom.
+    var ringCounts: [UInt8]
+    /// Size of the smallest SSSR ring containing the atom (0 when none).
+    var smallestRing: [UInt8]
+    var ringBondCounts: [UInt8]
+    /// The SSSR rings (symmetrised), as atom lists and as bond lists.
+    public let rings: [[Int]]
+    public let ringBonds: [[Int]]
+
+    public init(_ graph: MolecularGraph) {
+        self.graph = graph
+        let n = graph.atomCount
+        totalHydrogens = (0..<n).map { UInt8(clamping: graph.totalHydrogens($0)) }
+        degrees = (0..<n).map { UInt8(clamping: graph.degree($0)) }
+        valences = (0..<n).map { UInt8(clamping: graph.valence($0)) }
+        ringCounts = [UInt8](repeating: 0, count: n)
+        smallestRing = [UInt8](repeating: 0, count: n)
+        ringBondCounts = [UInt8](repeating: 0, count: n)
+        var ringList: [[Int]] = []
+        var bondList: [[Int]] = []
+        if graph.atomFlags.contains(where: { $0.contains(.inRing) }) {
+            let set = graph.ringSet()
+            for r in 0..<set.count {
+                var atoms: [Int] = []
+                for a in 0..<n where set.hasAtom(r, a) {
+                    atoms.append(a)
+                    ringCounts[a] &+= 1
+                    let size = UInt8(clamping: set.sizes[r])
+                    if smallestRing[a] == 0 || size < smallestRing[a] { smallestRing[a] = size }
+                }
+                ringList.append(atoms)
+                bondList.append((0..<graph.bondCount).filter { set.bondBits[r * set.bondWords + $0 >> 6] & (1 << UInt64($0 & 63)) != 0 })
+            }
+            for b in 0..<graph.bondCount where graph.bondFlags[b].contains(.inRing) {
+                ringBondCounts[Int(graph.bondBegins[b])] &+= 1
+                ringBondCounts[Int(graph.bondEnds[b])] &+= 1
+            }
+        }
+        rings = ringList
+        ringBonds = bondList
+    }
+
+    // MARK: Public queries
+
+    /// Whether the pattern occurs anywhere in the molecule.
+    public func hasMatch(_ pattern: SMARTS) -> Bool {
+        var search = Search(target: self, pattern: pattern, anchor: nil, stopAtFirst: true)
+        search.run()
+        return search.found
+    }
+
+    /// Matches as lists of target atoms indexed by pattern atom. With `unique`, matches covering
+    /// the same atom set are reported once (RDKit's `uniquify`), in the order they were found.
+    public func matches(_ pattern: SMARTS, unique: Bool = true, limit: Int = 1000) -> [[Int]] {
+        var search = Search(target: self, pattern: pattern, anchor: nil, stopAtFirst: false)
+        search.unique = unique
+        search.limit = limit
+        search.run()
+        return search.results
+    }
+
+    /// Number of unique matches (RDKit's `len(GetSubstructMatches(pattern))`).
+    public func matchCount(_ pattern: SMARTS) -> Int { matches(pattern).count }
+
+    /// Whether the pattern matches with its first atom on `atom`.
+    public func matches(_ pattern: SMARTS, at atom: Int) -> Bool {
+        var search = Search(target: self, pattern: pattern, anchor: atom, stopAtFirst: true)
+        search.run()
+        return search.found
+    }
+
+    // MARK: Query evaluation
+
+    @inline(__always) func bondMatches(_ query: BondQuery, _ bond: Int) -> Bool {
+        switch query {
+        case .primitive(let p): return bondPrimitive(p, bond)
+        case .not(let q): return !bondMatches(q, bond)
+        case .and(let qs): return qs.allSatisfy { bondMatches($0, bond) }
+        case .or(let qs): return qs.contains { bondMatches($0, bond) }
+        }
+    }
+
+    @inline(__always) func bondPrimitive(_ p: BondPrimitive, _ bond: Int) -> Bool {
+        let flags = graph.bondFlags[bond]
+        let order = graph.bondOrders[bond]
+        let aromatic = flags.contains(.aromatic)
+        switch p {
+        case .single: return !aromatic && order == 1 && !flags.contains(.dative)
+        case .double: return !aromatic && order == 2
+        case .triple: return !aromatic && order == 3
+        case .quadruple: return !aromatic && order == 4
+        case .aromatic: return aromatic
+        case .any: return true
+        case .ring: return flags.contains(.inRing)
+        case .implicitSingleOrAromatic: return aromatic || (order == 1 && !flags.contains(.dative))
+        }
+    }
+
+    func atomMatches(_ query: AtomQuery, _ atom: Int, _ memo: MatchMemo) -> Bool {
+        switch query {
+        case .primitive(let p): return atomPrimitive(p, atom, memo)
+        case .not(let q): return !atomMatches(q, atom, memo)
+        case .and(let qs):
+            for q in qs where !atomMatches(q, atom, memo) { return false }
+            return true
+        case .or(let qs):
+            for q in qs where atomMatches(q, atom, memo) { return true }
+            return false
+        }
+    }
+
+    func atomPrimitive(_ p: AtomPrimitive, _ atom: Int, _ memo: MatchMemo) -> Bool {
+        switch p {
+        case .any: return true
+        case .aromatic: return graph.atomFlags[atom].contains(.aromatic)
+        case .aliphatic: return !graph.atomFlags[atom].contains(.aromatic)
+        case .element(let z, let aromatic):
+            guard graph.atomicNumbers[atom] == z else { return false }
+            guard let aromatic else { return true }
+            return graph.atomFlags[atom].contains(.aromatic) == aromatic
+        case .totalHydrogens(let n): return Int(totalHydrogens[atom]) == n
+        case .implicitHydrogens(let n):
+            let h = Int(graph.hydrogenCounts[atom])
+            return n.map { h == $0 } ?? (h > 0)
+        case .degree(let n): return Int(degrees[atom]) == n
+        case .totalDegree(let n): return Int(degrees[atom]) + Int(graph.hydrogenCounts[atom]) == n
+        case .ringCount(let n):
+            guard let n else { return ringCounts[atom] > 0 }
+            return Int(ringCounts[atom]) == n
+        case .ringSize(let n):
+            guard let n else { return smallestRing[atom] > 0 }
+            return Int(smallestRing[atom]) == n
+        case .ringConnectivity(let n):
+            guard let n else { return ringBondCounts[atom] > 0 }
+            return Int(ringBondCounts[atom]) == n
+        case .valence(let n): return Int(valences[atom]) == n
+        case .charge(let n): return Int(graph.formalCharges[atom]) == n
+        case .isotope(let n): return Int(graph.isotopes[atom]) == n
+        case .recursive(let slot, let box):
+            let key = slot * graph.atomCount + atom
+            let known = memo.values[key]
+            if known != 0 { return known > 0 }
+            var search = Search(target: self, pattern: box.pattern, anchor: atom, stopAtFirst: true, memo: memo)
+            search.run()
+            memo.values[key] = search.found ? 1 : -1
+            return search.found
+        }
+    }
+
+    /// The bond joining two atoms, or -1.
+    @inline(__always) func bond(between a: Int, _ b: Int) -> Int {
+        for k in Int(graph.neighbourOffsets[a])..<Int(graph.neighbourOffsets[a + 1]) where Int(graph.neighbourAtoms[k]) == b {
+            return Int(graph.neighbourBonds[k])
+        }
+        return -1
+    }
+}
+
+/// Backtracking subgraph-monomorphism search (VF2-like: candidates are the neighbours of an
+/// already-mapped atom, every pattern bond to mapped atoms is checked as soon as both ends are mapped).
+struct Search {
+    let target: SubstructureTarget
+    let pattern: SMARTS
+    let anchor: Int?
+    let stopAtFirst: Bool
+    var unique = true
+    var limit = 1000
+    var found = false
+    var results: [[Int]] = []
+    var seen = Set<[Int]>()
+    let memo: MatchMemo
+    private var mapping: [Int]
+    private var used: [Bool]
+    private let plan: MatchPlan
+
+    init(target: SubstructureTarget, pattern: SMARTS, anchor: Int?, stopAtFirst: Bool, memo: MatchMemo? = nil) {
+        self.target = target
+        self.pattern = pattern
+        self.anchor = anchor
+        self.stopAtFirst = stopAtFirst
+        self.memo = memo ?? MatchMemo(count: pattern.recursiveCount * target.graph.atomCount)
+        mapping = [Int](repeating: -1, count: pattern.atoms.count)
+        used = [Bool](repeating: false, count: target.graph.atomCount)
+        plan = pattern.plan
+    }
+
+    mutating func run() {
+        guard pattern.atoms.count <= target.graph.atomCount else { return }
+        _ = extend(0)
+    }
+
+    /// Returns true to stop the whole search.
+    private mutating func extend(_ step: Int) -> Bool {
+        if step == plan.order.count {
+            found = true
+            if stopAtFirst { return true }
+            if unique {
+                let key = mapping.sorted()
+                if !seen.insert(key).inserted { return false }
+            }
+            results.append(mapping)
+            return results.count >= limit
+        }
+        let p = plan.order[step]
+        let query = pattern.atoms[p]
+        if let parent = plan.parent[step] {
+            let from = mapping[parent.atom]
+            let g = target.graph
+            for k in Int(g.neighbourOffsets[from])..<Int(g.neighbourOffsets[from + 1]) {
+                let t = Int(g.neighbourAtoms[k])
+                if used[t] { continue }
+                if !target.bondMatches(pattern.bonds[parent.bond].query, Int(g.neighbourBonds[k])) { continue }
+                if try_(p, t, query, step) { return true }
+            }
+        } else if step == 0, let anchor {
+            if anchor < target.graph.atomCount, try_(p, anchor, query, step) { return true }
+        } else {
+            for t in 0..<target.graph.atomCount where !used[t] {
+                if try_(p, t, query, step) { return true }
+            }
+        }
+        return false
+    }
+
+    private mutating func try_(_ p: Int, _ t: Int, _ query: AtomQuery, _ step: Int) -> Bool {
+        if !target.atomMatches(query, t, memo) { return false }
+        for closure in plan.closures[step] {
+            let other = mapping[closure.atom]
+            let b = target.bond(between: t, other)
+            if b < 0 || !target.bondMatches(pattern.bonds[closure.bond].query, b) { return false }
+        }
+        mapping[p] = t
+        used[t] = true
+        let stop = extend(step + 1)
+        mapping[p] = -1
+        used[t] = false
+        return stop
+    }
+}
+
+/// The order in which pattern atoms are mapped: depth-first from atom 0, so each atom after a
+/// component's first is reached through a bond from an atom already mapped (`parent`); the other
+/// bonds to mapped atoms are `closures`, checked when the atom is placed.
+struct MatchPlan: Sendable {
+    var order: [Int] = []
+    var parent: [(atom: Int, bond: Int)?] = []
+    var closures: [[(atom: Int, bond: Int)]] = []
+
+    init(atomCount: Int, bonds: [PatternBond]) {
+        var neighbours = [[(atom: Int, bond: Int)]](repeating: [], count: atomCount)
+        for (i, b) in bonds.enumerated() {
+            neighbours[b.begin].append((b.end, i))
+            neighbours[b.end].append((b.begin, i))
+        }
+        var placed = [Bool](repeating: false, count: atomCount)
+        var position = [Int](repeating: -1, count: atomCount)
+        for root in 0..<atomCount where !placed[root] {
+            var stack: [(atom: Int, via: (atom: Int, bond: Int)?)] = [(root, nil)]
+            while let (atom, via) = stack.popLast() {
+                if placed[atom] { continue }
+                placed[atom] = true
+                position[atom] = order.count
+                order.append(atom)
+                parent.append(via)
+                var close: [(atom: Int, bond: Int)] = []
+                for nb in neighbours[atom] where placed[nb.atom] && nb.bond != via?.bond {
+                    close.append(nb)
+                }
+                closures.append(close)
+                for nb in neighbours[atom].reversed() where !placed[nb.atom] {
+                    stack.append((nb.atom, (atom, nb.bond)))
+                }
+            }
+        }
+    }
+}
+
+/// Answers of recursive `$(...)` queries per (query, atom): 0 unknown, 1 yes, -1 no. One table per
+/// top-level search, shared by the nested searches it starts; never shared across threads.
+final class MatchMemo {
+    var values: [Int8]
+    init(count: Int) { values = [Int8](repeating: 0, count: count) }
+}
