@@ -63,6 +63,25 @@ import WinnowTestSupport
         #expect(compared == 60)
     }
 
+    /// The shared input limits apply to describe: a record over --max-atoms keeps its empty row and is
+    /// listed with the limit as its reason; the others are described.
+    @Test func describeAppliesTheInputLimits() throws {
+        let folder = try TestPaths.scratch("describe-limits")
+        let input = folder.appendingPathComponent("in.smi")
+        try "CCO ethanol\nCCCCCCCCCCCC dodecane\nc1ccccc1 benzene\n".write(to: input, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("props.csv").path
+        let errors = folder.appendingPathComponent("errors.tsv").path
+        let result = try runWinnow(["describe", input.path, "-o", out, "--errors", errors, "--max-atoms", "8", "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("read 3, described 2, rejected 1"))
+        let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.map { String($0[0]) } == ["id", "ethanol", "dodecane", "benzene"])
+        #expect(rows[2].dropFirst(2).allSatisfy { $0.isEmpty })
+        let errorLines = try String(contentsOfFile: errors, encoding: .utf8).split(separator: "\n")
+        #expect(errorLines.count == 2)
+        #expect(errorLines.last?.contains("dodecane") == true && errorLines.last?.contains("--max-atoms") == true)
+    }
+
     @Test func unknownAlertSetIsAUsageError() throws {
         let result = try runWinnow(["describe", TestPaths.fixture("library_sample_1000.smi"), "--alerts", "pains,nonsense"])
         #expect(result.status == 64)
