@@ -32,31 +32,88 @@ public struct MolecularDescriptors: Sendable, Equatable {
     public init() {}
 
     /// Column names, in the order of the reference files.
-    public static let columnNames = ["mol_wt", "exact_mass", "heavy_atoms", "clogp", "mr", "tpsa", "hbd", "hba",
-                                     "lipinski_hbd", "lipinski_hba", "rotatable_bonds", "rings", "aromatic_rings",
-                                     "fraction_csp3", "formal_charge", "qed"]
+    public static let columnNames = Descriptor.allCases.map(\.rawValue)
 
-    /// A descriptor by column name (also accepts `mw` for `mol_wt`), for filters.
-    public func value(named name: String) -> Double? {
-        switch name {
-        case "mol_wt", "mw": return molWt
-        case "exact_mass": return exactMass
-        case "heavy_atoms": return Double(heavyAtoms)
-        case "clogp", "logp": return clogp
-        case "mr": return mr
-        case "tpsa": return tpsa
-        case "hbd": return Double(hbd)
-        case "hba": return Double(hba)
-        case "lipinski_hbd": return Double(lipinskiHBD)
-        case "lipinski_hba": return Double(lipinskiHBA)
-        case "rotatable_bonds", "rotb": return Double(rotatableBonds)
-        case "rings": return Double(rings)
-        case "aromatic_rings": return Double(aromaticRings)
-        case "fraction_csp3": return fractionCSP3
-        case "formal_charge": return Double(formalCharge)
-        case "qed": return qed
-        default: return nil
+    /// A descriptor's value (nil for a QED that is not defined).
+    public subscript(_ descriptor: Descriptor) -> Double? {
+        switch descriptor {
+        case .molWt: return molWt
+        case .exactMass: return exactMass
+        case .heavyAtoms: return Double(heavyAtoms)
+        case .clogp: return clogp
+        case .mr: return mr
+        case .tpsa: return tpsa
+        case .hbd: return Double(hbd)
+        case .hba: return Double(hba)
+        case .lipinskiHBD: return Double(lipinskiHBD)
+        case .lipinskiHBA: return Double(lipinskiHBA)
+        case .rotatableBonds: return Double(rotatableBonds)
+        case .rings: return Double(rings)
+        case .aromaticRings: return Double(aromaticRings)
+        case .fractionCSP3: return fractionCSP3
+        case .formalCharge: return Double(formalCharge)
+        case .qed: return qed
         }
+    }
+}
+
+/// One descriptor column, by its reference-file name.
+public enum Descriptor: String, CaseIterable, Sendable, Hashable {
+    case molWt = "mol_wt", exactMass = "exact_mass", heavyAtoms = "heavy_atoms", clogp, mr, tpsa, hbd, hba
+    case lipinskiHBD = "lipinski_hbd", lipinskiHBA = "lipinski_hba", rotatableBonds = "rotatable_bonds", rings
+    case aromaticRings = "aromatic_rings", fractionCSP3 = "fraction_csp3", formalCharge = "formal_charge", qed
+
+    /// Short names accepted in filters and `--properties` next to the column names.
+    public static let aliases: [String: Descriptor] = ["mw": .molWt, "logp": .clogp, "rotb": .rotatableBonds, "hac": .heavyAtoms]
+
+    /// A column name or alias (case-insensitive), nil when unknown.
+    public init?(name: String) {
+        let lower = name.lowercased()
+        if let d = Descriptor(rawValue: lower) { self = d } else if let d = Descriptor.aliases[lower] { self = d } else { return nil }
+    }
+
+    /// The computation that yields it (several columns come from one).
+    var group: Descriptors.Group {
+        switch self {
+        case .molWt, .exactMass, .heavyAtoms, .lipinskiHBD, .lipinskiHBA, .fractionCSP3, .formalCharge: return .atoms
+        case .clogp, .mr: return .crippen
+        case .tpsa: return .tpsa
+        case .hbd: return .hbd
+        case .hba: return .hba
+        case .rotatableBonds: return .rotatable
+        case .rings: return .rings
+        case .aromaticRings: return .aromaticRings
+        case .qed: return .qed
+        }
+    }
+}
+
+/// Descriptors of one molecule computed on demand, each computation once: a filter that rejects a
+/// molecule on its mass never pays for Crippen or QED.
+public struct LazyDescriptors {
+    public let target: SubstructureTarget
+    public private(set) var values = MolecularDescriptors()
+    private var done: Descriptors.Group = []
+
+    public init(_ target: SubstructureTarget) { self.target = target }
+
+    public mutating func value(_ descriptor: Descriptor) -> Double? {
+        ensure(descriptor.group)
+        return values[descriptor]
+    }
+
+    /// Every descriptor.
+    public mutating func all() -> MolecularDescriptors {
+        ensure(.all)
+        return values
+    }
+
+    mutating func ensure(_ wanted: Descriptors.Group) {
+        var missing = wanted.subtracting(done)
+        guard !missing.isEmpty else { return }
+        if missing.contains(.qed) { missing.formUnion(Descriptors.Group.qedInputs.subtracting(done)) }
+        Descriptors.compute(missing, target: target, into: &values)
+        done.formUnion(missing)
     }
 }
 
@@ -74,42 +131,62 @@ public enum Descriptors {
         hbdPattern != nil && hbaPattern != nil && rotatablePattern != nil && aliphaticRingAtomPattern != nil
     }
 
+    /// The separately computed parts of `MolecularDescriptors`.
+    struct Group: OptionSet {
+        let rawValue: UInt16
+        static let atoms = Group(rawValue: 1), crippen = Group(rawValue: 2), tpsa = Group(rawValue: 4), hbd = Group(rawValue: 8)
+        static let hba = Group(rawValue: 16), rotatable = Group(rawValue: 32), rings = Group(rawValue: 64)
+        static let aromaticRings = Group(rawValue: 128), qed = Group(rawValue: 256)
+        static let all = Group(rawValue: 511)
+        /// What QED reads from the other descriptors.
+        static let qedInputs: Group = [.atoms, .crippen, .tpsa, .hbd, .rotatable]
+    }
+
     /// All descriptors of a molecule.
     public static func compute(_ graph: MolecularGraph) -> MolecularDescriptors {
         compute(SubstructureTarget(graph))
     }
 
     public static func compute(_ target: SubstructureTarget) -> MolecularDescriptors {
+        var lazy = LazyDescriptors(target)
+        return lazy.all()
+    }
+
+    /// Fills the groups asked for (QED's inputs must be among them or already filled).
+    static func compute(_ groups: Group, target: SubstructureTarget, into d: inout MolecularDescriptors) {
         let g = target.graph
-        var d = MolecularDescriptors()
-        var carbons = 0, sp3 = 0
-        for i in 0..<g.atomCount {
-            let z = Int(g.atomicNumbers[i])
-            let h = Int(g.hydrogenCounts[i])
-            d.molWt += atomMass(z, isotope: Int(g.isotopes[i]), exact: false) + Double(h) * Elements.averageWeight(1)
-            d.exactMass += atomMass(z, isotope: Int(g.isotopes[i]), exact: true) + Double(h) * hydrogenExactMass
-            d.formalCharge += Int(g.formalCharges[i])
-            if z > 1 { d.heavyAtoms += 1 }
-            if z == 7 || z == 8 {
-                d.lipinskiHBA += 1
-                d.lipinskiHBD += Int(target.totalHydrogens[i])
+        if groups.contains(.atoms) {
+            d.molWt = 0; d.exactMass = 0; d.formalCharge = 0; d.heavyAtoms = 0; d.lipinskiHBA = 0; d.lipinskiHBD = 0
+            var carbons = 0, sp3 = 0
+            for i in 0..<g.atomCount {
+                let z = Int(g.atomicNumbers[i])
+                let h = Int(g.hydrogenCounts[i])
+                d.molWt += atomMass(z, isotope: Int(g.isotopes[i]), exact: false) + Double(h) * Elements.averageWeight(1)
+                d.exactMass += atomMass(z, isotope: Int(g.isotopes[i]), exact: true) + Double(h) * hydrogenExactMass
+                d.formalCharge += Int(g.formalCharges[i])
+                if z > 1 { d.heavyAtoms += 1 }
+                if z == 7 || z == 8 {
+                    d.lipinskiHBA += 1
+                    d.lipinskiHBD += Int(target.totalHydrogens[i])
+                }
+                if z == 6 {
+                    carbons += 1
+                    if Int(target.degrees[i]) + h == 4 { sp3 += 1 }
+                }
             }
-            if z == 6 {
-                carbons += 1
-                if Int(target.degrees[i]) + h == 4 { sp3 += 1 }
-            }
+            d.exactMass -= Double(d.formalCharge) * electronMass
+            d.fractionCSP3 = carbons == 0 ? 0 : Double(sp3) / Double(carbons)
         }
-        d.exactMass -= Double(d.formalCharge) * electronMass
-        d.fractionCSP3 = carbons == 0 ? 0 : Double(sp3) / Double(carbons)
-        (d.clogp, d.mr) = crippen(g)
-        d.tpsa = tpsa(target)
-        d.hbd = hbdPattern.map(target.matchCount) ?? 0
-        d.hba = hbaPattern.map(target.matchCount) ?? 0
-        d.rotatableBonds = rotatablePattern.map(target.matchCount) ?? 0
-        d.rings = g.symmetrizedRingCount()
-        d.aromaticRings = target.ringBonds.filter { bonds in bonds.allSatisfy { g.bondFlags[$0].contains(.aromatic) } }.count
-        d.qed = qed(target, descriptors: d)
-        return d
+        if groups.contains(.crippen) { (d.clogp, d.mr) = crippen(g) }
+        if groups.contains(.tpsa) { d.tpsa = tpsa(target) }
+        if groups.contains(.hbd) { d.hbd = hbdPattern.map(target.matchCount) ?? 0 }
+        if groups.contains(.hba) { d.hba = hbaPattern.map(target.matchCount) ?? 0 }
+        if groups.contains(.rotatable) { d.rotatableBonds = rotatablePattern.map(target.matchCount) ?? 0 }
+        if groups.contains(.rings) { d.rings = g.symmetrizedRingCount() }
+        if groups.contains(.aromaticRings) {
+            d.aromaticRings = target.ringBonds.filter { bonds in bonds.allSatisfy { g.bondFlags[$0].contains(.aromatic) } }.count
+        }
+        if groups.contains(.qed) { d.qed = qed(target, descriptors: d) }
     }
 
     static func atomMass(_ z: Int, isotope: Int, exact: Bool) -> Double {

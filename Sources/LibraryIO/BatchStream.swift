@@ -6,6 +6,8 @@ public struct RunSummary: Sendable, Equatable {
     public var read = 0
     public var written = 0
     public var rejected = 0
+    /// Removed by a filter (screen): read = written + rejected + filtered.
+    public var filtered = 0
     public var seconds = 0.0
     public var rate: Double { seconds > 0 ? Double(read) / seconds : 0 }
     public init() {}

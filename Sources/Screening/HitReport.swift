@@ -134,11 +134,17 @@ public enum HitReport {
         /// `--diverse`: its threshold, the hits asked for and the candidates it went through.
         public var diversity: (threshold: Double, asked: Int, candidates: Int)?
         public var limits: DepictionLimits
+        /// The hit list's columns after `task` (kept library columns, properties, alerts), shown
+        /// in the hit table.
+        public var columns: [String]
+        /// The filters applied before scoring, in words (nil: none).
+        public var filters: String?
         public init(modelPath: String, libraryPath: String, summary: ScreenSummary, histogram: ScoreHistogram, shard: String?,
                     task: String, minimize: Bool = false, diversity: (threshold: Double, asked: Int, candidates: Int)? = nil,
-                    limits: DepictionLimits = DepictionLimits()) {
+                    limits: DepictionLimits = DepictionLimits(), columns: [String] = [], filters: String? = nil) {
             self.modelPath = modelPath; self.libraryPath = libraryPath; self.summary = summary; self.histogram = histogram; self.shard = shard
             self.task = task; self.minimize = minimize; self.diversity = diversity; self.limits = limits
+            self.columns = columns; self.filters = filters
         }
     }
 
@@ -169,10 +175,13 @@ public enum HitReport {
         <tr><td>Model metrics</td><td>\(escape(header.metrics.filter { $0.key.hasPrefix("test.") && !$0.key.hasSuffix("molecules") }.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: ", ")))</td></tr>
         <tr><td>Task</td><td>\(escape(run.task)) (\(run.minimize ? "lowest score first, --minimize" : "highest score first"))</td></tr>
         <tr><td>Library</td><td>\(escape(run.libraryPath))\(run.shard.map { " (shard \($0))" } ?? "")</td></tr>
-        <tr><td>Molecules</td><td>read \(run.summary.read), scored \(run.summary.scored), rejected \(run.summary.rejected)</td></tr>
+        <tr><td>Molecules</td><td>read \(run.summary.read), scored \(run.summary.scored), rejected \(run.summary.rejected)\(run.filters == nil ? "" : ", filtered \(run.summary.filtered)")</td></tr>
         <tr><td>Time</td><td>\(String(format: "%.1f s (%.0f molecules/s)", run.summary.seconds, run.summary.rate))</td></tr>
 
         """
+        if let filters = run.filters {
+            html += "<tr><td>Filters</td><td>\(escape(filters))</td></tr>\n"
+        }
         if let diversity = run.diversity {
             html += "<tr><td>Diversity</td><td>\(escape(diversitySentence(threshold: diversity.threshold, allowed: hits.count, asked: diversity.asked, candidates: diversity.candidates)))</td></tr>\n"
         }
@@ -200,7 +209,8 @@ public enum HitReport {
             }
             html += "<tr><td class=\"mol\">\(picture)</td><td class=\"smiles\">\(escape(group.smiles))</td><td class=\"num\">\(group.count)</td><td class=\"num\">\(group.first)</td></tr>\n"
         }
-        html += "</table>\n<h2>Hits</h2>\n<table><tr><th class=\"num\">Rank</th><th>Structure</th><th>Id</th><th class=\"num\">Score</th><th class=\"num\">Uncertainty</th><th>Nearest known active</th><th class=\"num\">Tanimoto</th><th>SMILES</th></tr>\n"
+        html += "</table>\n<h2>Hits</h2>\n<table><tr><th class=\"num\">Rank</th><th>Structure</th><th>Id</th><th class=\"num\">Score</th><th class=\"num\">Uncertainty</th><th>Nearest known active</th><th class=\"num\">Tanimoto</th><th>SMILES</th>"
+            + run.columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr>\n"
         for (h, drawn) in zip(hits, pictures) {
             let picture: String
             switch drawn {
@@ -210,7 +220,8 @@ public enum HitReport {
             html += "<tr><td class=\"num\">\(h.rank)</td><td class=\"mol\">\(picture)</td><td>\(escape(h.hit.id))</td>"
                 + "<td class=\"num\">\(formatScore(h.hit.score))</td><td class=\"num\">\(h.hit.uncertainty.map(formatScore) ?? "")</td>"
                 + "<td>\(escape(h.nearestActive))</td><td class=\"num\">\(h.nearestActiveSimilarity.map { String(format: "%.3f", $0) } ?? "")</td>"
-                + "<td class=\"smiles\">\(escape(h.hit.smiles))</td></tr>\n"
+                + "<td class=\"smiles\">\(escape(h.hit.smiles))</td>"
+                + h.hit.kept.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n"
         }
         html += "</table>\n<p>Made by \(escape(header.software)) (Open Babel 3.1.1 depictions).</p>\n</body></html>\n"
         try OutputFile.write(html, to: path)

@@ -9,6 +9,9 @@ public struct ScreenSummary: Sendable, Codable, Equatable {
     public var read = 0
     public var scored = 0
     public var rejected = 0
+    /// Records removed by the filters (`--where`, `--rule`, `--require`, …) before scoring:
+    /// read = scored + rejected + filtered.
+    public var filtered = 0
     public var seconds = 0.0
     public init() {}
     public var rate: Double { seconds > 0 ? Double(read) / seconds : 0 }
@@ -46,7 +49,8 @@ struct ScreenCheckpoint: Codable {
     /// 2: adds `libraryHash` (version-1 checkpoints are refused with the "another version" message).
     /// 3: hits carry optional uncertainties and kept columns, the pool its direction (`--minimize`),
     /// the histogram its range, and the task screened is recorded.
-    static let version = 3
+    /// 4: the filters (in `settings`), the filtered count and the `--filtered` file's length.
+    static let version = 4
     var version = ScreenCheckpoint.version
     var library: String
     var libraryBytes: Int64
@@ -60,6 +64,7 @@ struct ScreenCheckpoint: Codable {
     var pool: TopHits
     var errorsBytes: UInt64
     var allScoresBytes: UInt64
+    var filteredBytes: UInt64
     /// Scores of every scored molecule (see `ScoreHistogram`).
     var histogram: ScoreHistogram
     /// Recorded so that a resume with the other direction is refused (it is also in `settings`).
@@ -92,6 +97,12 @@ public struct ScreenJob {
     public var shard: ShardSpec?
     public var showProgress = true
     public var limits = InputLimits()
+    /// Filters applied before scoring; the records they remove are counted and listed with the
+    /// filter that removed them, in `filteredPath` (or, without one, in `errorsPath`).
+    public var filters = MoleculeFilters()
+    public var filteredPath: String?
+    /// Descriptor and alert columns computed for the final hits.
+    public var properties = HitProperties()
     /// Records per round: fixed, so that rounds (and checkpoints) do not depend on the thread count.
     /// Large enough that the end-of-round wait for the last batch costs little (about 1% on 2 threads).
     public var roundSize = 16384
@@ -106,8 +117,11 @@ public struct ScreenJob {
     /// needs candidates to skip.
     var poolSize: Int { diverse == nil ? top : top * 5 }
 
+    /// The hit list's columns after `task`: the kept library columns, then the properties.
+    public var hitColumns: [String] { keepColumns + properties.columns }
+
     var settingsDescription: String {
-        "top=\(top) minimize=\(minimize) task=\(task ?? "-") keep=\(keepColumns.joined(separator: "|")) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-") limits=\(limits.maxAtoms),\(limits.maxRings),\(limits.maxBranchDepth),\(limits.maxRecordBytes),\(limits.maxMolfileAtoms)"
+        "top=\(top) minimize=\(minimize) task=\(task ?? "-") keep=\(keepColumns.joined(separator: "|")) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-") limits=\(limits.maxAtoms),\(limits.maxRings),\(limits.maxBranchDepth),\(limits.maxRecordBytes),\(limits.maxMolfileAtoms) filters=\(filters.description) filtered=\(filteredPath ?? "-") properties=\(properties.columns.joined(separator: "|"))"
     }
 
     public func run() throws -> ScreenResult {
@@ -128,7 +142,7 @@ public struct ScreenJob {
 
         var state = ScreenCheckpoint(library: library, libraryBytes: libraryBytes, modelHash: modelHash, settings: settingsDescription,
                                      recordsDone: 0, summary: ScreenSummary(), pool: TopHits(capacity: poolSize, minimize: minimize),
-                                     errorsBytes: 0, allScoresBytes: 0,
+                                     errorsBytes: 0, allScoresBytes: 0, filteredBytes: 0,
                                      histogram: ScoreHistogram(scale: trained.header.taskKind == .classification ? .probability : .adaptive),
                                      minimize: minimize, task: taskName)
         if resume {
@@ -154,6 +168,9 @@ public struct ScreenJob {
             try AppendFile(path: path, truncateTo: state.allScoresBytes, header: AllScores.header + "\n", inPlace: checkpointURL != nil)
         }
 
+        let filteredFile = try filteredPath.map { (path) throws -> AppendFile in
+            try AppendFile(path: path, truncateTo: state.filteredBytes, header: "record\tid\tinput\treason\n", inPlace: checkpointURL != nil)
+        }
         let reader = try LibraryReader(path: library, format: format, smilesColumn: smilesColumn, idColumn: idColumn,
                                        hashContent: checkpointURL != nil, keepColumns: keepColumns)
         reader.maxRecordBytes = limits.maxRecordBytes
@@ -182,20 +199,34 @@ public struct ScreenJob {
         let stream = BatchStream(reader: reader, batchSize: batchSize, roundSize: roundSize)
         let wantScores = allScores != nil
         let minimize = self.minimize
-        typealias BatchResult = (hits: [Hit], scored: Int, err: [UInt8], scores: [UInt8], values: [Float], rejected: Int, read: Int)
+        let filters = self.filters
+        // Without a --filtered file, filtered records are listed in the errors file, marked.
+        let filteredPrefix = filteredFile == nil ? "filtered: " : ""
+        typealias BatchResult = (hits: [Hit], scored: Int, err: [UInt8], scores: [UInt8], values: [Float], rejected: Int, read: Int,
+                                 filteredText: [UInt8], filtered: Int)
         try stream.run(pool: pool, prepare: { _ -> @Sendable (RecordBatch, Int) -> BatchResult in
             // Molecules that cannot beat the pool's worst hit at the start of the round cannot enter
             // it during the round either: workers skip building their hit records.
             let threshold: Hit? = state.pool.count == state.pool.capacity ? state.pool.worst : nil
             return { batch, worker in
                 var graphs: [MolecularGraph] = [], kept: [Int] = []
-                var err: [UInt8] = []
-                var read = 0
+                var err: [UInt8] = [], filteredText: [UInt8] = []
+                var read = 0, filtered = 0
                 for i in 0..<batch.count {
                     if let shard, !shard.contains(record: batch.firstRecord + i) { continue }
                     read += 1
                     switch batch.molecule(i, parser: workers.parsers[worker]) {
-                    case .success(let graph): graphs.append(graph); kept.append(i)
+                    case .success(let graph):
+                        if let reason = filters.rejection(graph) {
+                            filtered += 1
+                            if filteredPrefix.isEmpty {
+                                batch.appendErrorLine(i, reason: reason, to: &filteredText)
+                            } else {
+                                batch.appendErrorLine(i, reason: filteredPrefix + reason, to: &err)
+                            }
+                        } else {
+                            graphs.append(graph); kept.append(i)
+                        }
                     case .failure(let error): batch.appendErrorLine(i, reason: error.message, to: &err)
                     }
                 }
@@ -228,13 +259,15 @@ public struct ScreenJob {
                         hits.append(entry)
                     }
                 }
-                return (hits, scored, err, scores, values, read - scored, read)
+                return (hits, scored, err, scores, values, read - scored - filtered, read, filteredText, filtered)
             }
         }) { current, results in
             var scoresText: [UInt8] = []
-            var errorText: [UInt8] = []
+            var errorText: [UInt8] = [], filteredText: [UInt8] = []
             for result in results {
                 errorText += result.err
+                filteredText += result.filteredText
+                state.summary.filtered += result.filtered
                 scoresText += result.scores
                 for hit in result.hits { state.pool.insert(hit) }
                 state.histogram.add(result.values)
@@ -244,10 +277,12 @@ public struct ScreenJob {
             }
             try errors?.append(errorText)
             try allScores?.append(scoresText)
+            try filteredFile?.append(filteredText)
             state.recordsDone = current.recordsRead
             state.libraryHash = current.contentHash.map(hexHash) ?? ""
             state.errorsBytes = errors?.length ?? 0
             state.allScoresBytes = allScores?.length ?? 0
+            state.filteredBytes = filteredFile?.length ?? 0
             state.summary.seconds = secondsBefore + Date().timeIntervalSince(started)
             if let checkpointURL, Date().timeIntervalSince(lastSave) >= 1 {
                 try save(state, to: checkpointURL)
@@ -261,9 +296,10 @@ public struct ScreenJob {
         progress.finish()
         try errors?.close()
         try allScores?.close()
+        try filteredFile?.close()
         state.summary.seconds = secondsBefore + Date().timeIntervalSince(started)
         let hits = try explain(state.pool.sorted(), model: trained)
-        try HitList.write(hits, task: taskName, keptColumns: keepColumns, to: output)
+        try HitList.write(hits, task: taskName, keptColumns: hitColumns, to: output)
         if let checkpointURL {
             state.recordsDone = reader.recordsRead
             state.libraryHash = reader.contentHash.map(hexHash) ?? ""
@@ -316,12 +352,16 @@ public struct ScreenJob {
             picked = Array(0..<min(top, ranked.count))
         }
         let chosen = picked.map { i in (hit: ranked[i], bits: load(i).bits, graph: load(i).graph) }
+        let properties = self.properties
         return chosen.enumerated().map { index, entry in
+            var hit = entry.hit
+            // Properties of the final hits only (K molecules, one thread), as extra columns.
+            hit.kept += properties.values(entry.graph)
             var best: (String, Double)? = nil
             if entry.bits.count == words, let nearest = actives.nearest(to: entry.bits) {
                 best = (activeIDs[nearest.record], nearest.similarity.value)
             }
-            return ExplainedHit(rank: index + 1, hit: entry.hit, nearestActive: best?.0 ?? "",
+            return ExplainedHit(rank: index + 1, hit: hit, nearestActive: best?.0 ?? "",
                                 nearestActiveSimilarity: best?.1, scaffold: entry.graph?.scaffoldSMILES() ?? "")
         }
     }

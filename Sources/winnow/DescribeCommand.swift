@@ -2,6 +2,7 @@ import ArgumentParser
 import Chemistry
 import Foundation
 import LibraryIO
+import Screening
 
 struct DescribeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -134,20 +135,7 @@ struct DescribeJob {
 
     /// The descriptor columns, formatted like the RDKit reference files (4 decimals, exact mass 5).
     static func row(_ d: MolecularDescriptors) -> String {
-        func f4(_ x: Double) -> String { String(format: "%.4f", x) }
-        var fields: [String] = []
-        fields.reserveCapacity(16)
-        fields.append(f4(d.molWt))
-        fields.append(String(format: "%.5f", d.exactMass))
-        fields.append(String(d.heavyAtoms))
-        fields.append(f4(d.clogp))
-        fields.append(f4(d.mr))
-        fields.append(f4(d.tpsa))
-        for n in [d.hbd, d.hba, d.lipinskiHBD, d.lipinskiHBA, d.rotatableBonds, d.rings, d.aromaticRings] { fields.append(String(n)) }
-        fields.append(f4(d.fractionCSP3))
-        fields.append(String(d.formalCharge))
-        fields.append(d.qed.map(f4) ?? "NA")
-        return fields.joined(separator: ",")
+        Descriptor.allCases.map { descriptorText(d, $0) }.joined(separator: ",")
     }
 }
 

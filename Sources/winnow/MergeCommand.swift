@@ -40,7 +40,9 @@ func parseColumnList(_ text: String) -> [String]? {
 /// Warns that nothing was scored and gives the exit status for it (not 0: a pipeline must not take
 /// an empty hit list for a result).
 func nothingScored(command: String, summary: RunSummary, library: String) -> ExitCode {
-    let why = summary.read == 0 ? "\(library) has no records" : "all \(summary.read) records of \(library) were rejected (see --errors for the reasons)"
+    let why = summary.read == 0 ? "\(library) has no records"
+        : summary.filtered > 0 ? "all \(summary.read) records of \(library) were rejected or filtered (\(summary.filtered) filtered; see --errors and --filtered for the reasons)"
+        : "all \(summary.read) records of \(library) were rejected (see --errors for the reasons)"
     printToStandardError("winnow \(command): warning: nothing was scored: \(why)")
     return ExitCode(ExitStatus.nothingScored)
 }
@@ -51,6 +53,7 @@ extension RunSummary {
         read = screen.read
         written = screen.scored
         rejected = screen.rejected
+        filtered = screen.filtered
         seconds = screen.seconds
     }
 }

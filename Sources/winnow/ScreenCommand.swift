@@ -1,4 +1,5 @@
 import ArgumentParser
+import Chemistry
 import Foundation
 import Learning
 import LibraryIO
@@ -14,7 +15,12 @@ struct ScreenCommand: ParsableCommand {
         nearest_active (from the model's training actives), nearest_active_similarity (Tanimoto on
         Morgan r2/2048 bits), scaffold (Bemis-Murcko), task, then any --keep-columns. Ties are broken
         by input order. A model with several tasks needs --task NAME. Exit status 3: nothing could be
-        scored (an empty library, or every record rejected).
+        scored (an empty library, or every record rejected or filtered).
+
+        Filters run on each molecule before it is scored (descriptor conditions first, then SMARTS,
+        then alert sets); a filtered record is counted (read = scored + rejected + filtered) and
+        listed with the filter that removed it in --filtered (or in --errors, marked 'filtered:').
+        --properties and --alerts add descriptor and alert columns to the hit list, SDF and report.
 
         Example: winnow screen --model targets/bace1/model.winnow --library libraries/moses_sample_10k.smi \\
                  --top 100 -o hits.csv
@@ -43,7 +49,67 @@ struct ScreenCommand: ParsableCommand {
     @Option(help: "Save progress in this folder regularly.") var checkpoint: String?
     @Flag(help: "Continue the screen saved in --checkpoint.") var resume = false
     @Option(help: "Screen only shard K of N (records K, K+N, …), e.g. 3/8.") var shard: String?
+    @Option(name: .customLong("where"), help: "Keep only molecules for which this holds, e.g. \"mw <= 500 and clogp <= 5 and hbd <= 5\" (descriptor names, and/or/not, comparisons, parentheses; repeatable: all must hold).")
+    var conditions: [String] = []
+    @Option(help: "Property rules that must hold, comma-separated: lipinski, veber, leadlike, ro3 (README 'Filters').") var rule: [String] = []
+    @Option(help: "Keep only molecules matching this SMARTS (repeatable: all must match).") var require: [String] = []
+    @Option(help: "Drop molecules matching this SMARTS (repeatable).") var exclude: [String] = []
+    @Option(help: "File of SMARTS<TAB>name lines that must all match (# comments).") var requireFile: [String] = []
+    @Option(help: "File of SMARTS<TAB>name lines none of which may match (# comments).") var excludeFile: [String] = []
+    @Option(help: "Drop molecules matching an alert of these sets, comma-separated: pains, brenk.") var excludeAlerts: String?
+    @Option(help: "List the alerts of these sets each hit matches (an 'alerts' column), comma-separated: pains, brenk.") var alerts: String?
+    @Option(help: "Descriptor columns for the hits, comma-separated (mol_wt, clogp, tpsa, …, or all).") var properties: String?
+    @Option(help: "Write filtered records here (record, id, input, the filter that removed them).") var filtered: String?
     @Flag(help: "No progress line.") var quiet = false
+
+    /// The filters from the command line (patterns from files added in `run`).
+    func commandLineFilters() throws -> MoleculeFilters {
+        var filters = MoleculeFilters()
+        for list in rule {
+            for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+                guard let r = DescriptorRule(rawValue: name) else {
+                    throw ValidationError("--rule: unknown rule '\(name)' (known: \(DescriptorRule.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                if !filters.rules.contains(r) { filters.rules.append(r) }
+            }
+        }
+        for text in conditions {
+            do { filters.conditions.append(try DescriptorExpression(text)) } catch {
+                throw ValidationError("--where \"\(text)\": \(error)")
+            }
+        }
+        for (option, texts) in [("--require", require), ("--exclude", exclude)] {
+            for text in texts {
+                let pattern: NamedPattern
+                do { pattern = try NamedPattern(smarts: text) } catch { throw ValidationError("\(option) '\(text)': \(error)") }
+                if option == "--require" { filters.required.append(pattern) } else { filters.excluded.append(pattern) }
+            }
+        }
+        if let excludeAlerts {
+            switch AlertMatcher.sets(from: excludeAlerts) {
+            case .success(let sets): filters.excludedAlerts = sets
+            case .failure(let error): throw ValidationError("--exclude-alerts: \(error.description)")
+            }
+        }
+        return filters
+    }
+
+    func hitProperties() throws -> HitProperties {
+        var result = HitProperties()
+        if let properties {
+            switch HitProperties.descriptors(from: properties) {
+            case .success(let list): result.descriptors = list
+            case .failure(let error): throw ValidationError("--properties: \(error.description)")
+            }
+        }
+        if let alerts {
+            switch AlertMatcher.sets(from: alerts) {
+            case .success(let sets): result.alerts = sets
+            case .failure(let error): throw ValidationError("--alerts: \(error.description)")
+            }
+        }
+        return result
+    }
 
     func validate() throws {
         try validateThreads(threads)
@@ -57,10 +123,18 @@ struct ScreenCommand: ParsableCommand {
         if let keepColumns, parseColumnList(keepColumns) == nil {
             throw ValidationError("--keep-columns must be column names separated by commas, e.g. vendor_id,price")
         }
+        _ = try commandLineFilters()
+        let columns = try hitProperties().columns
+        if let clash = (keepColumns.flatMap(parseColumnList) ?? []).first(where: { columns.contains($0) }) {
+            throw ValidationError("--keep-columns: '\(clash)' is also a --properties/--alerts column")
+        }
     }
 
     func run() throws {
-        try checkOutputs([output, errors, allScores, sdf, report], inputs: [model, library])
+        try checkOutputs([output, errors, allScores, sdf, report, filtered], inputs: [model, library] + requireFile + excludeFile)
+        var filters = try commandLineFilters()
+        for path in requireFile { filters.required += try NamedPattern.read(file: path) }
+        for path in excludeFile { filters.excluded += try NamedPattern.read(file: path) }
         var job = ScreenJob(modelPath: model, library: library, output: output)
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
@@ -73,6 +147,9 @@ struct ScreenCommand: ParsableCommand {
         job.task = task
         job.minimize = minimize
         job.keepColumns = keepColumns.flatMap(parseColumnList) ?? []
+        job.filters = filters
+        job.filteredPath = filtered
+        job.properties = try hitProperties()
         job.threads = threads ?? defaultThreadCount()
         job.checkpointDirectory = checkpoint
         job.resume = resume
@@ -81,16 +158,19 @@ struct ScreenCommand: ParsableCommand {
         let result = try job.run()
         let summary = result.summary, hits = result.hits
         let limits = DepictionLimits(maxHeavyAtoms: depictionMaxAtoms, maxRings: depictionMaxRings, seconds: depictionSeconds)
-        if let sdf { try HitReport.writeSDF(hits, task: result.task, keptColumns: job.keepColumns, limits: limits, to: sdf) }
+        if let sdf { try HitReport.writeSDF(hits, task: result.task, keptColumns: job.hitColumns, limits: limits, to: sdf) }
         var diversity: (threshold: Double, asked: Int, candidates: Int)? = nil
         if let diverse, let candidates = result.diversityCandidates { diversity = (diverse, top, candidates) }
         if let report {
             try HitReport.writeHTML(hits, model: result.model, run: .init(modelPath: model, libraryPath: library, summary: summary,
                                                                           histogram: result.histogram, shard: shard, task: result.task,
-                                                                          minimize: minimize, diversity: diversity, limits: limits), to: report)
+                                                                          minimize: minimize, diversity: diversity, limits: limits,
+                                                                          columns: job.hitColumns, filters: filters.isEmpty ? nil : filters.description),
+                                    to: report)
         }
-        printToStandardError(String(format: "winnow screen: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s); %d hits in %@",
-                                    summary.read, summary.scored, summary.rejected, summary.seconds, summary.rate, hits.count, output))
+        let filteredCount = filters.isEmpty ? "" : ", filtered \(summary.filtered)"
+        printToStandardError(String(format: "winnow screen: read %d, scored %d, rejected %d%@ in %.2f s (%.0f molecules/s); %d hits in %@",
+                                    summary.read, summary.scored, summary.rejected, filteredCount, summary.seconds, summary.rate, hits.count, output))
         if let diversity, hits.count < top {
             printToStandardError("winnow screen: note: " + HitReport.diversitySentence(threshold: diversity.threshold, allowed: hits.count,
                                                                                       asked: top, candidates: diversity.candidates))

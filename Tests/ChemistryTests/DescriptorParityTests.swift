@@ -55,7 +55,7 @@ import WinnowTestSupport
             let d = Descriptors.compute(target)
             for name in MolecularDescriptors.columnNames {
                 let expectedText = row[column[name]!]
-                let got = d.value(named: name)
+                let got = Descriptor(name: name).flatMap { d[$0] }
                 var same: Bool
                 if expectedText == "NA" || got == nil {
                     same = expectedText == "NA" && got == nil
