@@ -13,7 +13,9 @@ public enum AlertMatcher {
 
     /// Names of the alerts that match, in table order.
     public static func matchedNames(_ alerts: [PatternTables.Alert], in target: SubstructureTarget) -> [String] {
-        alerts.compactMap { target.hasMatch($0.pattern) ? $0.name : nil }
+        var names: [String] = []
+        for i in alerts.indices where target.hasMatch(alerts[i].pattern) { names.append(alerts[i].name) }
+        return names
     }
 
     /// Parses a comma-separated list of set names (`pains,brenk`).

@@ -205,12 +205,12 @@ public enum Descriptors {
         let types = PatternTables.crippen
         for atom in 0..<expanded.atomCount {
             let z = expanded.atomicNumbers[atom]
-            for type in types {
+            for k in types.indices {
                 // Cheap pre-check: the type's first atom must allow this element.
-                if let required = type.firstElement, required != z { continue }
-                if target.matches(type.pattern, at: atom) {
-                    logP += type.logP
-                    mr += type.mr
+                if let required = types[k].firstElement, required != z { continue }
+                if target.matches(types[k].pattern, at: atom) {
+                    logP += types[k].logP
+                    mr += types[k].mr
                     break
                 }
             }

@@ -1,19 +1,22 @@
 /// A molecule prepared for substructure matching: the per-atom facts SMARTS primitives ask about
 /// (H counts, degrees, valences, ring membership from the symmetrised SSSR, as RDKit's ring info),
-/// computed once and shared by every pattern matched on it.
-public struct SubstructureTarget: Sendable {
+/// computed once and shared by every pattern matched on it. A class (immutable after `init`, so
+/// `Sendable`): every search holds one reference instead of copying a dozen arrays.
+public final class SubstructureTarget: Sendable {
     public let graph: MolecularGraph
-    var totalHydrogens: [UInt8]
-    var degrees: [UInt8]
-    var valences: [UInt8]
+    let totalHydrogens: [UInt8]
+    let degrees: [UInt8]
+    let valences: [UInt8]
     /// Number of SSSR rings containing the atom.
-    var ringCounts: [UInt8]
+    let ringCounts: [UInt8]
     /// Size of the smallest SSSR ring containing the atom (0 when none).
-    var smallestRing: [UInt8]
-    var ringBondCounts: [UInt8]
+    let smallestRing: [UInt8]
+    let ringBondCounts: [UInt8]
     /// The SSSR rings (symmetrised), as atom lists and as bond lists.
     public let rings: [[Int]]
     public let ringBonds: [[Int]]
+    /// Atoms per atomic number (index = atomic number, 0-127), for the element pre-check.
+    let elementCounts: [Int32]
 
     public init(_ graph: MolecularGraph) {
         self.graph = graph
@@ -21,9 +24,11 @@ public struct SubstructureTarget: Sendable {
         totalHydrogens = (0..<n).map { UInt8(clamping: graph.totalHydrogens($0)) }
         degrees = (0..<n).map { UInt8(clamping: graph.degree($0)) }
         valences = (0..<n).map { UInt8(clamping: graph.valence($0)) }
-        ringCounts = [UInt8](repeating: 0, count: n)
-        smallestRing = [UInt8](repeating: 0, count: n)
-        ringBondCounts = [UInt8](repeating: 0, count: n)
+        var ringCounts = [UInt8](repeating: 0, count: n)
+        var smallestRing = [UInt8](repeating: 0, count: n)
+        var ringBondCounts = [UInt8](repeating: 0, count: n)
+        var elementCounts = [Int32](repeating: 0, count: 128)
+        for z in graph.atomicNumbers { elementCounts[Int(z) & 127] += 1 }
         var ringList: [[Int]] = []
         var bondList: [[Int]] = []
         if graph.atomFlags.contains(where: { $0.contains(.inRing) }) {
@@ -46,12 +51,17 @@ public struct SubstructureTarget: Sendable {
         }
         rings = ringList
         ringBonds = bondList
+        self.ringCounts = ringCounts
+        self.smallestRing = smallestRing
+        self.ringBondCounts = ringBondCounts
+        self.elementCounts = elementCounts
     }
 
     // MARK: Public queries
 
     /// Whether the pattern occurs anywhere in the molecule.
     public func hasMatch(_ pattern: SMARTS) -> Bool {
+        guard hasRequiredElements(pattern) else { return false }
         var search = Search(target: self, pattern: pattern, anchor: nil, stopAtFirst: true)
         search.run()
         return search.found
@@ -60,6 +70,7 @@ public struct SubstructureTarget: Sendable {
     /// Matches as lists of target atoms indexed by pattern atom. With `unique`, matches covering
     /// the same atom set are reported once (RDKit's `uniquify`), in the order they were found.
     public func matches(_ pattern: SMARTS, unique: Bool = true, limit: Int = 1000) -> [[Int]] {
+        guard hasRequiredElements(pattern) else { return [] }
         var search = Search(target: self, pattern: pattern, anchor: nil, stopAtFirst: false)
         search.unique = unique
         search.limit = limit
@@ -72,9 +83,16 @@ public struct SubstructureTarget: Sendable {
 
     /// Whether the pattern matches with its first atom on `atom`.
     public func matches(_ pattern: SMARTS, at atom: Int) -> Bool {
+        guard hasRequiredElements(pattern) else { return false }
         var search = Search(target: self, pattern: pattern, anchor: atom, stopAtFirst: true)
         search.run()
         return search.found
+    }
+
+    /// Whether the molecule has at least as many atoms of each element as the pattern requires.
+    @inline(__always) func hasRequiredElements(_ pattern: SMARTS) -> Bool {
+        for (z, count) in pattern.requiredElements where Int(elementCounts[Int(z) & 127]) < count { return false }
+        return true
     }
 
     // MARK: Query evaluation
@@ -148,10 +166,14 @@ public struct SubstructureTarget: Sendable {
             let key = slot * graph.atomCount + atom
             let known = memo.values[key]
             if known != 0 { return known > 0 }
-            var search = Search(target: self, pattern: box.pattern, anchor: atom, stopAtFirst: true, memo: memo)
-            search.run()
-            memo.values[key] = search.found ? 1 : -1
-            return search.found
+            var found = false
+            if hasRequiredElements(box.pattern) {
+                var search = Search(target: self, pattern: box.pattern, anchor: atom, stopAtFirst: true, memo: memo)
+                search.run()
+                found = search.found
+            }
+            memo.values[key] = found ? 1 : -1
+            return found
         }
     }
 
@@ -180,6 +202,8 @@ struct Search {
     private var mapping: [Int]
     private var used: [Bool]
     private let plan: MatchPlan
+    private let atomElements: [UInt8]
+    private let atomicNumbers: [UInt8]
 
     init(target: SubstructureTarget, pattern: SMARTS, anchor: Int?, stopAtFirst: Bool, memo: MatchMemo? = nil) {
         self.target = target
@@ -189,7 +213,9 @@ struct Search {
         self.memo = memo ?? MatchMemo(count: pattern.recursiveCount * target.graph.atomCount)
         mapping = [Int](repeating: -1, count: pattern.atoms.count)
         used = [Bool](repeating: false, count: target.graph.atomCount)
-        plan = pattern.plan
+        plan = anchor == nil ? pattern.freePlan : pattern.plan
+        atomElements = pattern.atomElements
+        atomicNumbers = target.graph.atomicNumbers
     }
 
     mutating func run() {
@@ -231,6 +257,8 @@ struct Search {
     }
 
     private mutating func try_(_ p: Int, _ t: Int, _ query: AtomQuery, _ step: Int) -> Bool {
+        let z = atomElements[p]
+        if z != 0 && atomicNumbers[t] != z { return false }
         if !target.atomMatches(query, t, memo) { return false }
         for closure in plan.closures[step] {
             let other = mapping[closure.atom]
@@ -254,7 +282,7 @@ struct MatchPlan: Sendable {
     var parent: [(atom: Int, bond: Int)?] = []
     var closures: [[(atom: Int, bond: Int)]] = []
 
-    init(atomCount: Int, bonds: [PatternBond]) {
+    init(atomCount: Int, bonds: [PatternBond], firstRoot: Int = 0) {
         var neighbours = [[(atom: Int, bond: Int)]](repeating: [], count: atomCount)
         for (i, b) in bonds.enumerated() {
             neighbours[b.begin].append((b.end, i))
@@ -262,7 +290,7 @@ struct MatchPlan: Sendable {
         }
         var placed = [Bool](repeating: false, count: atomCount)
         var position = [Int](repeating: -1, count: atomCount)
-        for root in 0..<atomCount where !placed[root] {
+        for root in [firstRoot] + Array(0..<atomCount) where root < atomCount && !placed[root] {
             var stack: [(atom: Int, via: (atom: Int, bond: Int)?)] = [(root, nil)]
             while let (atom, via) = stack.popLast() {
                 if placed[atom] { continue }

@@ -12,7 +12,16 @@ public struct SMARTS: Sendable, Hashable {
     var bonds: [PatternBond] = []
     /// Recursive sub-patterns in the order they were numbered (nested ones included).
     var recursiveCount = 0
+    /// Mapping order for anchored searches (pattern atom 0 first).
     var plan: MatchPlan
+    /// Mapping order for unanchored searches: from the most selective atom (a rare element rather
+    /// than carbon or an unconstrained atom), so fewer target atoms are tried as the root.
+    var freePlan: MatchPlan
+    /// Atomic numbers the pattern's atoms require (an element and-ed into the atom query), with
+    /// how many atoms require each: a molecule with fewer such atoms cannot match.
+    var requiredElements: [(z: UInt8, count: Int)] = []
+    /// Per pattern atom, the atomic number its query requires (0: none), checked before the query.
+    var atomElements: [UInt8] = []
 
     public init(_ text: String) throws(SMARTSError) {
         var parser = SMARTSParser(Array(text.utf8))
@@ -26,21 +35,39 @@ public struct SMARTS: Sendable, Hashable {
         self.atoms = atoms
         self.bonds = bonds
         self.plan = MatchPlan(atomCount: atoms.count, bonds: bonds)
+        let elements = atoms.map(SMARTS.requiredElement)
+        atomElements = elements.map { $0 ?? 0 }
+        var counts: [UInt8: Int] = [:]
+        for case let z? in elements { counts[z, default: 0] += 1 }
+        requiredElements = counts.sorted { $0.key < $1.key }.map { (z: $0.key, count: $0.value) }
+        func rank(_ z: UInt8?) -> Int {
+            guard let z else { return 4 }
+            switch z {
+            case 6: return 3
+            case 1: return 2
+            case 7, 8: return 1
+            default: return 0
+            }
+        }
+        var root = 0
+        for i in atoms.indices where rank(elements[i]) < rank(elements[root]) { root = i }
+        self.freePlan = root == 0 ? plan : MatchPlan(atomCount: atoms.count, bonds: bonds, firstRoot: root)
+    }
+
+    /// The atomic number an atom query requires (an element primitive alone or and-ed), if any.
+    static func requiredElement(_ q: AtomQuery) -> UInt8? {
+        switch q {
+        case .primitive(.element(let z, _)): return z
+        case .and(let parts): return parts.lazy.compactMap(requiredElement).first
+        default: return nil
+        }
     }
 
     public var atomCount: Int { atoms.count }
 
     /// The atomic number the first atom's query requires (an element primitive alone or and-ed), if any.
     var firstAtomElement: UInt8? {
-        guard let first = atoms.first else { return nil }
-        func required(_ q: AtomQuery) -> UInt8? {
-            switch q {
-            case .primitive(.element(let z, _)): return z
-            case .and(let parts): return parts.lazy.compactMap(required).first
-            default: return nil
-            }
-        }
-        return required(first)
+        atoms.first.flatMap(SMARTS.requiredElement)
     }
 
     public static func == (lhs: SMARTS, rhs: SMARTS) -> Bool { lhs.text == rhs.text }
