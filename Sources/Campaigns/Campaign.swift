@@ -1,7 +1,6 @@
 import Chemistry
 import Fingerprints
 import Foundation
-import GRDB
 import Learning
 import LibraryIO
 
@@ -38,7 +37,7 @@ public enum Campaign {
         let store = try CampaignStore.create(path: partial, settings: settings, pool: poolPath, poolHash: poolHash)
         var summary = InitSummary()
         do {
-            try store.write { db in
+            try store.write { tx in
                 let workers = WorkerPool(threads: threads, stackSize: limits.parserStackBytes)
                 defer { workers.shutdown() }
                 let parsers = try PerWorker.parsers(count: workers.threads, limits: limits)
@@ -57,19 +56,19 @@ public enum Campaign {
                             switch result {
                             case .success(let graph):
                                 if let first = firstRecordOf[id] {
-                                    try CampaignStore.insertRejected(db, record: record, id: id, input: batch.text(i),
+                                    try tx.insertRejected(record: record, id: id, input: batch.text(i),
                                                                      reason: "duplicate id \(id) (first at record \(first)); campaign ids must be unique")
                                     summary.rejected += 1
                                     continue
                                 }
                                 firstRecordOf[id] = record
                                 let smiles = batch.kind == .smiles ? batch.text(i) : graph.smiles()
-                                try CampaignStore.insertMolecule(db, index: index, record: record, id: id, smiles: smiles, inPool: true, graph: graph)
+                                try tx.insertMolecule(index: index, record: record, id: id, smiles: smiles, inPool: true, graph: graph)
                                 index += 1
                                 summary.pool += 1
                             case .failure(let error):
                                 let input = batch.kind == .smiles ? batch.text(i) : "SDF record starting at line \(batch.startLines[i])"
-                                try CampaignStore.insertRejected(db, record: record, id: id, input: input, reason: error.message)
+                                try tx.insertRejected(record: record, id: id, input: input, reason: error.message)
                                 summary.rejected += 1
                             }
                         }
@@ -79,7 +78,7 @@ public enum Campaign {
                 if progress { line.finish() }
                 if let labels {
                     guard labels.problems.isEmpty else { throw CampaignError(problemList(labels.problems, what: "labels")) }
-                    var ids = try idIndex(db)
+                    var ids = try tx.moleculesById()
                     var problems: [String] = []
                     let parser = try MoleculeParser()
                     for entry in labels.entries {
@@ -91,7 +90,7 @@ public enum Campaign {
                             }
                             do {
                                 let graph = try parser.parse(smiles: smiles)
-                                try CampaignStore.insertMolecule(db, index: index, record: nil, id: entry.id, smiles: smiles, inPool: false, graph: graph)
+                                try tx.insertMolecule(index: index, record: nil, id: entry.id, smiles: smiles, inPool: false, graph: graph)
                                 molecule = index
                                 ids[entry.id] = index
                                 index += 1
@@ -101,16 +100,16 @@ public enum Campaign {
                                 continue
                             }
                         }
-                        try CampaignStore.insertLabel(db, CampaignLabel(molecule: molecule!, value: entry.value, round: 0,
+                        try tx.insertLabel(CampaignLabel(molecule: molecule!, value: entry.value, round: 0,
                                                                         source: "init: \((labels.path as NSString).lastPathComponent)"))
                         summary.labelled += 1
                         if entry.value > 0.5 { summary.actives += 1 }
                     }
                     guard problems.isEmpty else { throw CampaignError(problemList(problems, what: "labels")) }
                 }
-                try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('pool_records', ?), ('pool_rejected', ?)",
-                               arguments: [String(summary.read), String(summary.rejected)])
-                try CampaignStore.sealPool(db)
+                try tx.setMeta("pool_records", String(summary.read))
+                try tx.setMeta("pool_rejected", String(summary.rejected))
+                try tx.sealPool()
                 CampaignStore.faultPoint()
             }
             try store.close()
@@ -122,13 +121,6 @@ public enum Campaign {
             throw error
         }
         return summary
-    }
-
-    static func idIndex(_ db: Database) throws -> [String: Int] {
-        var ids: [String: Int] = [:]
-        let cursor = try Row.fetchCursor(db, sql: "SELECT molecule, id FROM molecules")
-        while let row = try cursor.next() { ids[row["id"]] = row["molecule"] }
-        return ids
     }
 
     static func problemList(_ problems: [String], what: String) -> String {
@@ -273,23 +265,23 @@ public enum Campaign {
         let picksFile = try OutputFile(path: output)
         try picksFile.write(picksText(pending.selection.picks, taskKind: pending.taskKind))
         do {
-            try store.write { db in
-                let latest = try Int.fetchOne(db, sql: "SELECT MAX(round) FROM rounds") ?? 0
+            try store.write { tx in
+                let latest = try tx.latestRound()
                 guard latest == round - 1 else {
                     throw CampaignError("\(store.path): another `winnow campaign select` stored round \(latest) while this one ran; nothing was written: run select again",
                                         isFileProblem: false)
                 }
-                let labelled = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM labels") ?? 0
+                let labelled = try tx.labelCount()
                 if labelled != pending.labelCount {
                     let picked = Set(pending.picks.map(\.molecule))
-                    let nowLabelled = try Int.fetchAll(db, sql: "SELECT molecule FROM labels").filter { picked.contains($0) }.count
+                    let nowLabelled = try tx.labelledMolecules().filter { picked.contains($0) }.count
                     throw CampaignError("\(store.path): \(labelled - pending.labelCount) results were recorded while this select was training"
                                         + (nowLabelled > 0 ? ", \(nowLabelled) of its picks among them" : "")
                                         + "; nothing was written: run select again so the model learns from them",
                                         isFileProblem: false)
                 }
-                try CampaignStore.insertRound(db, pending.roundRecord)
-                for pick in pending.picks { try CampaignStore.insertPick(db, pick) }
+                try tx.insertRound(pending.roundRecord)
+                for pick in pending.picks { try tx.insertPick(pick) }
                 CampaignStore.faultPoint()
             }
         }
@@ -356,20 +348,20 @@ public enum Campaign {
     public static func commit(_ pending: PendingRecord, store: CampaignStore) throws -> RecordSummary {
         var summary = pending.summary
         let results = pending.results
-        let (written, already) = try store.write { db -> ([CampaignLabel], Int) in
+        let (written, already) = try store.write { tx -> ([CampaignLabel], Int) in
             var written: [CampaignLabel] = [], already = 0
             var conflicts: [String] = []
             for label in pending.labels {
-                if let now = try Double.fetchOne(db, sql: "SELECT value FROM labels WHERE molecule = ?", arguments: [label.molecule]) {
+                if let now = try tx.label(of: label.molecule) {
                     if now == label.value {
                         already += 1
                     } else {
-                        let id = try String.fetchOne(db, sql: "SELECT id FROM molecules WHERE molecule = ?", arguments: [label.molecule]) ?? "?"
+                        let id = try tx.id(of: label.molecule) ?? "?"
                         conflicts.append("\(results): id \(id) was recorded as \(LabelFile.format(now)) by another command meanwhile; this file says \(LabelFile.format(label.value))")
                     }
                     continue
                 }
-                try CampaignStore.insertLabel(db, label)
+                try tx.insertLabel(label)
                 written.append(label)
             }
             guard conflicts.isEmpty else { throw CampaignError(problemList(conflicts, what: "results file \(results)")) }

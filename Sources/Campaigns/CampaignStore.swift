@@ -42,6 +42,9 @@ public struct CampaignLabel: Sendable, Equatable {
     public var value: Double
     public var round: Int
     public var source: String
+    public init(molecule: Int, value: Double, round: Int, source: String) {
+        self.molecule = molecule; self.value = value; self.round = round; self.source = source
+    }
 }
 
 public struct CampaignPick: Sendable, Equatable {
@@ -92,6 +95,62 @@ public final class CampaignStore {
         return configuration
     }
 
+    /// The schema, as GRDB's migrator builds it. New files are made by this migrator (it records
+    /// itself in `grdb_migrations`); files are opened without migrating, their format version checked
+    /// instead. Version 1 and 2 files made before the migrator have no `grdb_migrations` table: a
+    /// later schema change (format version 3) must register them as at "v2" before migrating.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v2") { db in
+            try db.create(table: "meta") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+            try db.create(table: "molecules") { t in
+                t.primaryKey("molecule", .integer)
+                t.column("record", .integer)
+                t.column("id", .text).notNull().unique()
+                t.column("smiles", .text).notNull()
+                t.column("in_pool", .integer).notNull()
+                t.column("graph", .blob).notNull()
+            }
+            try db.create(table: "rejected") { t in
+                t.primaryKey("record", .integer)
+                t.column("id", .text).notNull()
+                t.column("input", .text).notNull()
+                t.column("reason", .text).notNull()
+            }
+            try db.create(table: "rounds") { t in
+                t.primaryKey("round", .integer)
+                t.column("created_at", .text).notNull()
+                t.column("acquisition", .text).notNull()
+                t.column("parameters", .text).notNull()
+                t.column("model", .text).notNull()
+                t.column("model_hash", .text).notNull()
+                t.column("labelled", .integer).notNull()
+                t.column("metrics", .text).notNull()
+            }
+            try db.create(table: "labels") { t in
+                t.primaryKey("molecule", .integer).references("molecules", column: "molecule")
+                t.column("value", .double).notNull()
+                t.column("round", .integer).notNull()
+                t.column("source", .text).notNull()
+                t.column("recorded_at", .text).notNull()
+            }
+            try db.create(table: "picks") { t in
+                t.column("round", .integer).notNull().references("rounds", column: "round")
+                t.column("rank", .integer).notNull()
+                t.column("molecule", .integer).notNull().references("molecules", column: "molecule")
+                t.column("score", .double).notNull()
+                t.column("uncertainty", .double).notNull()
+                t.column("reason", .text).notNull()
+                t.primaryKey(["round", "rank"])
+            }
+            try db.create(index: "picks_molecule", on: "picks", columns: ["molecule"])
+        }
+        return migrator
+    }
+
     /// Creates a new campaign file with its schema and settings (fails if the file exists).
     public static func create(path: String, settings: CampaignSettings, pool: String, poolHash: String) throws -> CampaignStore {
         guard !FileManager.default.fileExists(atPath: path) else {
@@ -102,46 +161,12 @@ public final class CampaignStore {
             throw CampaignError("\(path): cannot create the campaign file (\(error))")
         }
         let settingsJSON = String(decoding: try JSONEncoder.sorted.encode(settings), as: UTF8.self)
+        try migrator.migrate(queue)
         try queue.write { db in
-            try db.execute(sql: """
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE molecules (
-                    molecule INTEGER PRIMARY KEY,
-                    record INTEGER,
-                    id TEXT NOT NULL UNIQUE,
-                    smiles TEXT NOT NULL,
-                    in_pool INTEGER NOT NULL,
-                    graph BLOB NOT NULL);
-                CREATE TABLE rejected (record INTEGER PRIMARY KEY, id TEXT NOT NULL, input TEXT NOT NULL, reason TEXT NOT NULL);
-                CREATE TABLE rounds (
-                    round INTEGER PRIMARY KEY,
-                    created_at TEXT NOT NULL,
-                    acquisition TEXT NOT NULL,
-                    parameters TEXT NOT NULL,
-                    model TEXT NOT NULL,
-                    model_hash TEXT NOT NULL,
-                    labelled INTEGER NOT NULL,
-                    metrics TEXT NOT NULL);
-                CREATE TABLE labels (
-                    molecule INTEGER PRIMARY KEY REFERENCES molecules(molecule),
-                    value REAL NOT NULL,
-                    round INTEGER NOT NULL,
-                    source TEXT NOT NULL,
-                    recorded_at TEXT NOT NULL);
-                CREATE TABLE picks (
-                    round INTEGER NOT NULL REFERENCES rounds(round),
-                    rank INTEGER NOT NULL,
-                    molecule INTEGER NOT NULL REFERENCES molecules(molecule),
-                    score REAL NOT NULL,
-                    uncertainty REAL NOT NULL,
-                    reason TEXT NOT NULL,
-                    PRIMARY KEY (round, rank));
-                CREATE INDEX picks_molecule ON picks(molecule);
-                """)
             for (key, value) in [("format", format), ("version", String(version)), ("software", FPSFormat.softwareName),
                                  ("created_at", timestamp()), ("settings", settingsJSON), ("pool", pool), ("pool_hash", poolHash),
                                  ("graph_coding", String(MolecularGraph.codingVersion))] {
-                try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
+                try MetaRow(key: key, value: value).insert(db)
             }
             try db.execute(sql: "PRAGMA user_version = \(version)")
         }
@@ -181,8 +206,8 @@ public final class CampaignStore {
     public func close() throws { try queue.close() }
 
     /// Runs `body` as one transaction: all of it is written, or none of it.
-    public func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try queue.write(body) } catch let error as CampaignError { throw error } catch let error as InputError {
+    public func write<T>(_ body: (CampaignTransaction) throws -> T) throws -> T {
+        do { return try queue.write { db in try body(CampaignTransaction(db: db)) } } catch let error as CampaignError { throw error } catch let error as InputError {
             throw error
         } catch let error as DatabaseError {
             throw Self.explain(error, path: path, writing: true)
@@ -247,10 +272,8 @@ public final class CampaignStore {
     public func molecules() throws -> [CampaignMolecule] {
         try read { db in
             // Throwing decodes: a forged row (NULL or text where a number belongs) is an error, not a trap.
-            try Row.fetchAll(db, sql: "SELECT molecule, record, id, smiles, in_pool FROM molecules ORDER BY molecule").map { row in
-                CampaignMolecule(index: try row.decode(forColumn: "molecule"), record: try row.decode(forColumn: "record"),
-                                 id: try row.decode(forColumn: "id"), smiles: try row.decode(forColumn: "smiles"),
-                                 inPool: try row.decode(forColumn: "in_pool"))
+            try MoleculeSummaryRow.fetchAll(db, sql: "SELECT molecule, record, id, smiles, in_pool FROM molecules ORDER BY molecule").map {
+                CampaignMolecule(index: $0.molecule, record: $0.record, id: $0.id, smiles: $0.smiles, inPool: $0.inPool)
             }
         }
     }
@@ -283,14 +306,6 @@ public final class CampaignStore {
         }
     }
 
-    /// Computes the pool checksum over the stored rows and records it (end of `init`, same transaction).
-    static func sealPool(_ db: Database) throws {
-        var checksum = PoolChecksum()
-        let cursor = try Row.fetchCursor(db, sql: "SELECT molecule, record, id, smiles, in_pool, graph FROM molecules ORDER BY molecule")
-        while let row = try cursor.next() { try checksum.add(row, graph: try row.decode(forColumn: "graph")) }
-        try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('pool_checksum', ?)", arguments: [checksum.hex])
-    }
-
     /// Every label, checked: it names a stored molecule, its value is finite and in range (0/1 for
     /// active/inactive campaigns), its round is not negative. A forged or damaged row is refused here
     /// rather than indexing out of range or training on infinity later.
@@ -298,9 +313,8 @@ public final class CampaignStore {
         let count = try moleculeCount()
         let classification = try settings().taskKind == .classification
         return try read { db in
-            try Row.fetchAll(db, sql: "SELECT molecule, value, round, source FROM labels ORDER BY molecule").map {
-                let molecule: Int = try $0.decode(forColumn: "molecule"), value: Double = try $0.decode(forColumn: "value")
-                let round: Int = try $0.decode(forColumn: "round")
+            try LabelRow.order(Column("molecule")).fetchAll(db).map { row in
+                let molecule = row.molecule, value = row.value, round = row.round
                 guard (0..<count).contains(molecule) else {
                     throw CampaignError("\(path): a label names molecule \(molecule), which is not in the campaign (\(count) molecules); the file is damaged")
                 }
@@ -311,40 +325,32 @@ public final class CampaignStore {
                     throw CampaignError("\(path): the label of molecule \(molecule) is \(value), but this campaign's labels are active/inactive (1/0); the file is damaged")
                 }
                 guard round >= 0 else { throw CampaignError("\(path): the label of molecule \(molecule) has round \(round); the file is damaged") }
-                return CampaignLabel(molecule: molecule, value: value, round: round, source: try $0.decode(forColumn: "source"))
+                return CampaignLabel(molecule: molecule, value: value, round: round, source: row.source)
             }
         }
     }
 
     public func rounds() throws -> [CampaignRound] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM rounds ORDER BY round").map {
-                CampaignRound(round: try $0.decode(forColumn: "round"), createdAt: try $0.decode(forColumn: "created_at"),
-                              acquisition: try $0.decode(forColumn: "acquisition"), parameters: try $0.decode(forColumn: "parameters"),
-                              model: try $0.decode(forColumn: "model"), modelHash: try $0.decode(forColumn: "model_hash"),
-                              labelled: try $0.decode(forColumn: "labelled"), metrics: try $0.decode(forColumn: "metrics"))
-            }
+            try RoundRow.order(Column("round")).fetchAll(db).map(\.round)
         }
     }
 
     public func picks() throws -> [CampaignPick] {
         let count = try moleculeCount()
         return try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM picks ORDER BY round, rank").map {
-                let molecule: Int = try $0.decode(forColumn: "molecule")
-                guard (0..<count).contains(molecule) else {
-                    throw CampaignError("\(path): a pick names molecule \(molecule), which is not in the campaign; the file is damaged")
+            try PickRow.order(Column("round"), Column("rank")).fetchAll(db).map { row in
+                guard (0..<count).contains(row.pick.molecule) else {
+                    throw CampaignError("\(path): a pick names molecule \(row.pick.molecule), which is not in the campaign; the file is damaged")
                 }
-                return CampaignPick(round: try $0.decode(forColumn: "round"), rank: try $0.decode(forColumn: "rank"), molecule: molecule,
-                                    score: try $0.decode(forColumn: "score"), uncertainty: try $0.decode(forColumn: "uncertainty"),
-                                    reason: try $0.decode(forColumn: "reason"))
+                return row.pick
             }
         }
     }
 
     public func rejected() throws -> [(record: Int, id: String, input: String, reason: String)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM rejected ORDER BY record").map { ($0["record"], $0["id"], $0["input"], $0["reason"]) }
+            try RejectedRow.order(Column("record")).fetchAll(db).map { ($0.record, $0.id, $0.input, $0.reason) }
         }
     }
 
@@ -352,40 +358,203 @@ public final class CampaignStore {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rejected") ?? 0 }
     }
 
-    // MARK: - Writing (inside `write`)
-
-    public static func insertMolecule(_ db: Database, index: Int, record: Int?, id: String, smiles: String, inPool: Bool, graph: MolecularGraph) throws {
-        try db.execute(sql: "INSERT INTO molecules (molecule, record, id, smiles, in_pool, graph) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [index, record, id, smiles, inPool, Data(graph.encoded())])
-    }
-
-    public static func insertRejected(_ db: Database, record: Int, id: String, input: String, reason: String) throws {
-        try db.execute(sql: "INSERT INTO rejected (record, id, input, reason) VALUES (?, ?, ?, ?)", arguments: [record, id, input, reason])
-    }
-
-    public static func insertLabel(_ db: Database, _ label: CampaignLabel) throws {
-        try db.execute(sql: "INSERT INTO labels (molecule, value, round, source, recorded_at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [label.molecule, label.value, label.round, label.source, timestamp()])
-    }
-
-    public static func insertRound(_ db: Database, _ round: CampaignRound) throws {
-        try db.execute(sql: """
-            INSERT INTO rounds (round, created_at, acquisition, parameters, model, model_hash, labelled, metrics)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [round.round, round.createdAt, round.acquisition, round.parameters, round.model, round.modelHash,
-                             round.labelled, round.metrics])
-    }
-
-    public static func insertPick(_ db: Database, _ pick: CampaignPick) throws {
-        try db.execute(sql: "INSERT INTO picks (round, rank, molecule, score, uncertainty, reason) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [pick.round, pick.rank, pick.molecule, pick.score, pick.uncertainty, pick.reason])
-    }
-
     /// Test hook: `WINNOW_FAULT=kill-before-commit` kills the process with SIGKILL inside a write
     /// transaction, after all its statements ran, to check that a killed command changes nothing.
     public static func faultPoint() {
         if ProcessInfo.processInfo.environment["WINNOW_FAULT"] == "kill-before-commit" { kill(getpid(), SIGKILL) }
     }
+}
+
+// MARK: - Rows and the write transaction
+
+/// A stored value of the wrong type: the file was changed by something other than Winnow.
+struct StoredValueError: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension Row {
+    /// The value of `column`, only when SQLite stored it as `T`'s type. Reading a record row straight
+    /// from its statement lets SQLite convert (text `abc` in a number column reads as 0); this does not.
+    func strict<T: DatabaseValueConvertible>(_ column: String) throws -> T {
+        let value: DatabaseValue = self[column]
+        guard let converted = T.fromDatabaseValue(value) else {
+            throw StoredValueError(description: "column \(column) holds \(value), which is not a \(T.self)")
+        }
+        return converted
+    }
+
+    func strictOptional<T: DatabaseValueConvertible>(_ column: String) throws -> T? {
+        let value: DatabaseValue = self[column]
+        return value.isNull ? nil : try strict(column) as T
+    }
+}
+
+/// The rows of the campaign file as GRDB records (column names as stored). Rows are read with
+/// `row.decode(forColumn:)`, which refuses a forged value of the wrong storage class (text where a
+/// number belongs) instead of converting it to 0 as Codable decoding through SQLite's accessors would.
+struct MetaRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "meta"
+    var key: String
+    var value: String
+}
+
+struct MoleculeRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "molecules"
+    var molecule: Int
+    var record: Int?
+    var id: String
+    var smiles: String
+    var inPool: Bool
+    var graph: Data
+    enum CodingKeys: String, CodingKey { case molecule, record, id, smiles, inPool = "in_pool", graph }
+}
+
+/// A molecule without its graph (what most reads need).
+struct MoleculeSummaryRow: FetchableRecord {
+    var molecule: Int
+    var record: Int?
+    var id: String
+    var smiles: String
+    var inPool: Bool
+    init(row: Row) throws {
+        molecule = try row.strict("molecule"); record = try row.strictOptional("record")
+        id = try row.strict("id"); smiles = try row.strict("smiles"); inPool = try row.strict("in_pool")
+    }
+}
+
+struct RejectedRow: Encodable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "rejected"
+    var record: Int
+    var id: String
+    var input: String
+    var reason: String
+    init(record: Int, id: String, input: String, reason: String) { self.record = record; self.id = id; self.input = input; self.reason = reason }
+    init(row: Row) throws {
+        record = try row.strict("record"); id = try row.strict("id")
+        input = try row.strict("input"); reason = try row.strict("reason")
+    }
+}
+
+struct LabelRow: Encodable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "labels"
+    var molecule: Int
+    var value: Double
+    var round: Int
+    var source: String
+    var recordedAt: String
+    enum CodingKeys: String, CodingKey { case molecule, value, round, source, recordedAt = "recorded_at" }
+    init(molecule: Int, value: Double, round: Int, source: String, recordedAt: String) {
+        self.molecule = molecule; self.value = value; self.round = round; self.source = source; self.recordedAt = recordedAt
+    }
+    init(row: Row) throws {
+        molecule = try row.strict("molecule"); value = try row.strict("value")
+        round = try row.strict("round"); source = try row.strict("source")
+        recordedAt = try row.strict("recorded_at")
+    }
+}
+
+struct RoundRow: Encodable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "rounds"
+    var round: CampaignRound
+    init(_ round: CampaignRound) { self.round = round }
+    enum CodingKeys: String, CodingKey {
+        case round, createdAt = "created_at", acquisition, parameters, model, modelHash = "model_hash", labelled, metrics
+    }
+    init(row: Row) throws {
+        round = CampaignRound(round: try row.strict("round"), createdAt: try row.strict("created_at"),
+                              acquisition: try row.strict("acquisition"), parameters: try row.strict("parameters"),
+                              model: try row.strict("model"), modelHash: try row.strict("model_hash"),
+                              labelled: try row.strict("labelled"), metrics: try row.strict("metrics"))
+    }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(round.round, forKey: .round)
+        try c.encode(round.createdAt, forKey: .createdAt)
+        try c.encode(round.acquisition, forKey: .acquisition)
+        try c.encode(round.parameters, forKey: .parameters)
+        try c.encode(round.model, forKey: .model)
+        try c.encode(round.modelHash, forKey: .modelHash)
+        try c.encode(round.labelled, forKey: .labelled)
+        try c.encode(round.metrics, forKey: .metrics)
+    }
+}
+
+struct PickRow: Encodable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "picks"
+    var pick: CampaignPick
+    init(_ pick: CampaignPick) { self.pick = pick }
+    enum CodingKeys: String, CodingKey { case round, rank, molecule, score, uncertainty, reason }
+    init(row: Row) throws {
+        pick = CampaignPick(round: try row.strict("round"), rank: try row.strict("rank"),
+                            molecule: try row.strict("molecule"), score: try row.strict("score"),
+                            uncertainty: try row.strict("uncertainty"), reason: try row.strict("reason"))
+    }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(pick.round, forKey: .round)
+        try c.encode(pick.rank, forKey: .rank)
+        try c.encode(pick.molecule, forKey: .molecule)
+        try c.encode(pick.score, forKey: .score)
+        try c.encode(pick.uncertainty, forKey: .uncertainty)
+        try c.encode(pick.reason, forKey: .reason)
+    }
+}
+
+/// One write transaction on a campaign file, handed to `CampaignStore.write`'s body: the only way a
+/// command changes the file. The GRDB `Database` stays inside; every statement is here.
+public struct CampaignTransaction {
+    let db: Database
+
+    public func insertMolecule(index: Int, record: Int?, id: String, smiles: String, inPool: Bool, graph: MolecularGraph) throws {
+        try MoleculeRow(molecule: index, record: record, id: id, smiles: smiles, inPool: inPool, graph: Data(graph.encoded())).insert(db)
+    }
+
+    public func insertRejected(record: Int, id: String, input: String, reason: String) throws {
+        try RejectedRow(record: record, id: id, input: input, reason: reason).insert(db)
+    }
+
+    public func insertLabel(_ label: CampaignLabel) throws {
+        try LabelRow(molecule: label.molecule, value: label.value, round: label.round, source: label.source, recordedAt: timestamp()).insert(db)
+    }
+
+    public func insertRound(_ round: CampaignRound) throws { try RoundRow(round).insert(db) }
+
+    public func insertPick(_ pick: CampaignPick) throws { try PickRow(pick).insert(db) }
+
+    public func setMeta(_ key: String, _ value: String) throws { try MetaRow(key: key, value: value).insert(db) }
+
+    /// Molecule number by id.
+    public func moleculesById() throws -> [String: Int] {
+        var ids: [String: Int] = [:]
+        let cursor = try MoleculeSummaryRow.fetchCursor(db, sql: "SELECT molecule, record, id, smiles, in_pool FROM molecules")
+        while let row = try cursor.next() { ids[row.id] = row.molecule }
+        return ids
+    }
+
+    /// The highest stored round (0 before the first select).
+    public func latestRound() throws -> Int { try Int.fetchOne(db, sql: "SELECT MAX(round) FROM rounds") ?? 0 }
+
+    public func labelCount() throws -> Int { try LabelRow.fetchCount(db) }
+
+    public func labelledMolecules() throws -> Set<Int> { Set(try Int.fetchAll(db, sql: "SELECT molecule FROM labels")) }
+
+    /// The stored label of a molecule, if any.
+    public func label(of molecule: Int) throws -> Double? {
+        try Double.fetchOne(db, sql: "SELECT value FROM labels WHERE molecule = ?", arguments: [molecule])
+    }
+
+    public func id(of molecule: Int) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT id FROM molecules WHERE molecule = ?", arguments: [molecule])
+    }
+
+    /// Computes the pool checksum over the stored rows and records it (end of `init`, same transaction).
+    public func sealPool() throws {
+        var checksum = PoolChecksum()
+        let cursor = try Row.fetchCursor(db, sql: "SELECT molecule, record, id, smiles, in_pool, graph FROM molecules ORDER BY molecule")
+        while let row = try cursor.next() { try checksum.add(row, graph: try row.decode(forColumn: "graph")) }
+        try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('pool_checksum', ?)", arguments: [checksum.hex])
+    }
+
 }
 
 /// FNV-1a 64 over every stored pool row (molecule number, record, id, SMILES, pool flag, graph

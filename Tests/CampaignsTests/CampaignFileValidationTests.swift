@@ -187,9 +187,7 @@ import WinnowTestSupport
         let small = try Small("campaign-sqlite-errors")
         let store = try CampaignStore.open(path: small.campaign)
         let error = Self.message {
-            try store.write { db in
-                try db.execute(sql: "INSERT INTO labels (molecule, value, round, source, recorded_at) VALUES (0, 1, 0, 'x', 'now')")
-            }
+            try store.write { tx in try tx.insertLabel(CampaignLabel(molecule: 0, value: 1, round: 0, source: "x")) }
         }
         #expect(error?.contains("was changed by another winnow command at the same time") == true, "\(error ?? "no error")")
         #expect(error?.contains("SQLite error 19") == false)
