@@ -43,9 +43,9 @@ public struct InputLimits: Sendable, Equatable, Hashable {
     /// Stack for a thread that parses records under these limits. Open Babel's deepest recursion
     /// measured is its kekulizer, about 96 bytes per atom of an aromatic chain (100,000 atoms overflow
     /// 8 MiB); its V3000 reader keeps a 32 KiB buffer per continuation line (at most
-    /// `V3000Check.maxContinuationLines`). Winnow's own graph code is iterative except the hit-list
-    /// SMILES writer (one frame per atom of the depth-first path). 1 KiB per atom covers all of them
-    /// with room to spare; the stack is reserved address space, touched only as deep as it is used.
+    /// `V3000Check.maxContinuationLines`). Winnow's own graph code, the SMILES writer included, keeps
+    /// explicit stacks and does not recurse per atom. 1 KiB per atom covers Open Babel with room to
+    /// spare; the stack is reserved address space, touched only as deep as it is used.
     public var parserStackBytes: Int {
         let perAtom = 1 << 10
         let base = 16 << 20

@@ -21,14 +21,34 @@ extension MolecularGraph {
         // First pass: DFS order and ring-closure bonds (back edges).
         var treeBond = Set<Int>()
         var counter = 0
-        func visit(_ v: Int, _ via: Int) {
-            visited[v] = true
-            order[v] = counter
-            counter += 1
-            for k in Int(neighbourOffsets[v])..<Int(neighbourOffsets[v + 1]) {
-                let w = Int(neighbourAtoms[k]), b = Int(neighbourBonds[k])
-                guard kept[w], b != via else { continue }
-                if !visited[w] { treeBond.insert(b); visit(w, b) }
+        // Iterative (an explicit stack of frames, not one call per atom): a chain of n atoms is a path
+        // n deep, and a 50,000-atom chain overflowed the main thread's 8 MiB stack when it recursed.
+        func visit(_ root: Int) {
+            // Each frame: the atom, the bond it was reached by, the next neighbour slot to look at.
+            var stack: [(atom: Int, via: Int, next: Int)] = []
+            func enter(_ v: Int, _ via: Int) {
+                visited[v] = true
+                order[v] = counter
+                counter += 1
+                stack.append((v, via, Int(neighbourOffsets[v])))
+            }
+            enter(root, -1)
+            while let frame = stack.last {
+                let end = Int(neighbourOffsets[frame.atom + 1])
+                var k = frame.next
+                var child: (atom: Int, bond: Int)? = nil
+                while k < end, child == nil {
+                    let w = Int(neighbourAtoms[k]), b = Int(neighbourBonds[k])
+                    k += 1
+                    if kept[w], b != frame.via, !visited[w] { child = (w, b) }
+                }
+                stack[stack.count - 1].next = k
+                if let child {
+                    treeBond.insert(child.bond)
+                    enter(child.atom, child.bond)
+                } else {
+                    stack.removeLast()
+                }
             }
         }
         var out = ""
@@ -99,7 +119,9 @@ extension MolecularGraph {
             }
         }
         func ringNumberText(_ n: Int) -> String { n < 10 ? String(n) : "%\(n)" }
-        func write(_ v: Int, _ via: Int) {
+        // Writes the atom's text and its ring-closure digits; returns its children (tree bonds to
+        // later atoms) as neighbour slots, in the order they are written.
+        func writeAtom(_ v: Int, _ via: Int) -> [Int] {
             out += atomText(v, via)
             // Ring closures at this atom: open new ones to later atoms, close those opened earlier.
             for k in Int(neighbourOffsets[v])..<Int(neighbourOffsets[v + 1]) {
@@ -117,22 +139,34 @@ extension MolecularGraph {
                     out += ringNumberText(number)
                 }
             }
-            let children = (Int(neighbourOffsets[v])..<Int(neighbourOffsets[v + 1])).filter { k in
+            return (Int(neighbourOffsets[v])..<Int(neighbourOffsets[v + 1])).filter { k in
                 let w = Int(neighbourAtoms[k]), b = Int(neighbourBonds[k])
                 return kept[w] && b != via && treeBond.contains(b) && order[w] > order[v]
             }
-            for (i, k) in children.enumerated() {
+        }
+        // Depth-first writing with an explicit stack (iterative for the same reason as `visit`):
+        // every child but the last is a branch in parentheses, the last continues the chain.
+        func write(_ root: Int) {
+            // Each frame: the atom, its children, the next child to write, whether it is a branch.
+            var stack: [(atom: Int, children: [Int], next: Int, branch: Bool)] = [(root, writeAtom(root, -1), 0, false)]
+            while let frame = stack.last {
+                guard frame.next < frame.children.count else {
+                    stack.removeLast()
+                    if frame.branch { out += ")" }
+                    continue
+                }
+                let k = frame.children[frame.next]
                 let w = Int(neighbourAtoms[k]), b = Int(neighbourBonds[k])
-                let branch = i < children.count - 1
+                let branch = frame.next < frame.children.count - 1
+                stack[stack.count - 1].next += 1
                 if branch { out += "(" }
-                out += bondText(b, v, w)
-                write(w, b)
-                if branch { out += ")" }
+                out += bondText(b, frame.atom, w)
+                stack.append((w, writeAtom(w, b), 0, branch))
             }
         }
         var starts: [Int] = []
         for start in 0..<atomCount where kept[start] && !visited[start] {
-            visit(start, -1)
+            visit(start)
             starts.append(start)
         }
         if writeStereo && !doubleBonds.isEmpty {
@@ -140,7 +174,7 @@ extension MolecularGraph {
         }
         for (i, start) in starts.enumerated() {
             if i > 0 { out += "." }
-            write(start, -1)
+            write(start)
         }
         return out
     }
