@@ -219,7 +219,7 @@ public enum HitReport {
             }
             html += "<tr><td class=\"num\">\(h.rank)</td><td class=\"mol\">\(picture)</td><td>\(escape(h.hit.id))</td>"
                 + "<td class=\"num\">\(formatScore(h.hit.score))</td><td class=\"num\">\(h.hit.uncertainty.map(formatScore) ?? "")</td>"
-                + "<td>\(escape(h.nearestActive))</td><td class=\"num\">\(h.nearestActiveSimilarity.map { String(format: "%.3f", $0) } ?? "")</td>"
+                + "<td>\(escape(h.note.isEmpty ? h.nearestActive : "(\(h.note))"))</td><td class=\"num\">\(h.nearestActiveSimilarity.map { String(format: "%.3f", $0) } ?? "")</td>"
                 + "<td class=\"smiles\">\(escape(h.hit.smiles))</td>"
                 + h.hit.kept.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n"
         }

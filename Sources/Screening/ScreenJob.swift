@@ -24,6 +24,8 @@ public struct ExplainedHit: Sendable {
     public var nearestActive: String
     public var nearestActiveSimilarity: Double?
     public var scaffold: String
+    /// Why the explanations are missing, when the hit could not be explained (empty otherwise).
+    public var note = ""
 
     public init(rank: Int, hit: Hit, nearestActive: String, nearestActiveSimilarity: Double?, scaffold: String) {
         self.rank = rank; self.hit = hit; self.nearestActive = nearestActive
@@ -41,6 +43,8 @@ public struct ScreenResult {
     public var task: String
     /// Candidates the diversity filter went through (the best-scored pool), when `--diverse` was set.
     public var diversityCandidates: Int?
+    /// Hits and known actives the explanations could not use, and why (for standard error).
+    public var notes: [String] = []
 }
 
 /// Progress saved by `--checkpoint DIR`, enough to finish the same screen after a crash with
@@ -298,7 +302,7 @@ public struct ScreenJob {
         try allScores?.close()
         try filteredFile?.close()
         state.summary.seconds = secondsBefore + Date().timeIntervalSince(started)
-        let hits = try explain(state.pool.sorted(), model: trained)
+        let (hits, notes) = try explain(state.pool.sorted(), model: trained)
         try HitList.write(hits, task: taskName, keptColumns: hitColumns, to: output)
         if let checkpointURL {
             state.recordsDone = reader.recordsRead
@@ -306,7 +310,7 @@ public struct ScreenJob {
             try save(state, to: checkpointURL)
         }
         return ScreenResult(summary: state.summary, hits: hits, model: trained, histogram: state.histogram, task: taskName,
-                            diversityCandidates: diverse == nil ? nil : state.pool.count)
+                            diversityCandidates: diverse == nil ? nil : state.pool.count, notes: notes)
     }
 
     private func save(_ state: ScreenCheckpoint, to url: URL) throws {
@@ -319,51 +323,87 @@ public struct ScreenJob {
     }
 
     /// Diversity filter, nearest known active and scaffold for the final hits (one thread: K is small).
-    func explain(_ ranked: [Hit], model: TrainedModel) throws -> [ExplainedHit] {
-        let parser = try MoleculeParser()
-        let generator = MorganGenerator(settings: MorganSettings(radius: 2, size: 2048))
+    ///
+    /// Hits and known actives are parsed with the screen's own `limits` (a hit may be as large as
+    /// `--max-atoms` lets it be: with the default limits a bigger hit used to lose its scaffold,
+    /// nearest active and fingerprint silently), and on a thread with the stack those limits need
+    /// (parsing on the main thread's 8 MiB could overflow it). A hit or known active that still does
+    /// not parse is named in the returned notes (and the hit's `note`), not left silently blank.
+    func explain(_ ranked: [Hit], model: TrainedModel) throws -> (hits: [ExplainedHit], notes: [String]) {
+        let pool = WorkerPool(threads: 1, stackSize: limits.parserStackBytes)
+        defer { pool.shutdown() }
+        let settings = MorganSettings(radius: 2, size: 2048)
+        let parsers = try PerWorker.parsers(count: 1, limits: limits)
+        let generators = PerWorker(count: 1) { MorganGenerator(settings: settings) }
+        typealias Explained = (bits: [UInt64], scaffold: String, graph: MolecularGraph)
+        // One molecule on the pool's thread: its bits and scaffold, or why it did not parse.
+        func analyse(_ smiles: String) -> Result<Explained, MoleculeError> {
+            let slot = Slots<Result<Explained, MoleculeError>>(count: 1)
+            pool.run(count: 1) { _, worker in
+                do throws(MoleculeError) {
+                    let graph = try parsers[worker].parse(smiles: smiles)
+                    slot[0] = .success((generators[worker].bits(graph), graph.scaffoldSMILES(), graph))
+                } catch {
+                    slot[0] = .failure(error)
+                }
+            }
+            return slot[0] ?? .failure(MoleculeError(.openBabel, "not parsed"))
+        }
+        var notes: [String] = []
+        var leftOut: [String] = []
         // Known actives in an arena: the nearest one is a top-1 search (ties: the first active).
         var activeIDs: [String] = []
         var activeBits: [[UInt64]] = []
         for active in model.header.knownActives {
-            if let graph = try? parser.parse(smiles: active.smiles) {
+            switch analyse(active.smiles) {
+            case .success(let entry):
                 activeIDs.append(active.id)
-                activeBits.append(generator.bits(graph))
+                activeBits.append(entry.bits)
+            case .failure(let error):
+                leftOut.append("\(active.id): \(error.message)")
             }
         }
-        let words = (generator.settings.size + 63) / 64
-        let actives = FingerprintArena(bitCount: generator.settings.size, fingerprints: activeBits)
+        if let first = leftOut.first {
+            notes.append("\(leftOut.count) of the model's \(model.header.knownActives.count) known actives do not parse under this screen's limits"
+                         + " and are left out of nearest_active (the first, \(first))")
+        }
+        let words = (settings.size + 63) / 64
+        let actives = FingerprintArena(bitCount: settings.size, fingerprints: activeBits)
         // Hits are parsed as far as the pick goes (a hit that no longer parses has no bits).
-        var parsed: [(graph: MolecularGraph?, bits: [UInt64])] = []
-        func load(_ i: Int) -> (graph: MolecularGraph?, bits: [UInt64]) {
-            while parsed.count <= i {
-                let graph = try? parser.parse(smiles: ranked[parsed.count].smiles)
-                parsed.append((graph, graph.map { generator.bits($0) } ?? []))
-            }
+        var parsed: [Result<Explained, MoleculeError>] = []
+        func load(_ i: Int) -> Result<Explained, MoleculeError> {
+            while parsed.count <= i { parsed.append(analyse(ranked[parsed.count].smiles)) }
             return parsed[i]
         }
         let picked: [Int]
         if let threshold = diverse {
-            picked = FingerprintRows.diversePick(count: ranked.count, bitCount: generator.settings.size, threshold: threshold, limit: top) { i in
-                let entry = load(i)
-                return entry.graph == nil ? nil : entry.bits
+            picked = FingerprintRows.diversePick(count: ranked.count, bitCount: settings.size, threshold: threshold, limit: top) { i in
+                try? load(i).get().bits
             }
         } else {
             picked = Array(0..<min(top, ranked.count))
         }
-        let chosen = picked.map { i in (hit: ranked[i], bits: load(i).bits, graph: load(i).graph) }
         let properties = self.properties
-        return chosen.enumerated().map { index, entry in
-            var hit = entry.hit
+        let hits = picked.enumerated().map { index, i in
+            var hit = ranked[i]
+            let loaded = load(i)
             // Properties of the final hits only (K molecules, one thread), as extra columns.
-            hit.kept += properties.values(entry.graph)
-            var best: (String, Double)? = nil
-            if entry.bits.count == words, let nearest = actives.nearest(to: entry.bits) {
-                best = (activeIDs[nearest.record], nearest.similarity.value)
+            hit.kept += properties.values(try? loaded.get().graph)
+            var explained = ExplainedHit(rank: index + 1, hit: hit, nearestActive: "", nearestActiveSimilarity: nil, scaffold: "")
+            switch loaded {
+            case .success(let entry):
+                explained.scaffold = entry.scaffold
+                if entry.bits.count == words, let nearest = actives.nearest(to: entry.bits) {
+                    explained.nearestActive = activeIDs[nearest.record]
+                    explained.nearestActiveSimilarity = nearest.similarity.value
+                }
+            case .failure(let error):
+                explained.note = "no scaffold or nearest active: the hit's SMILES did not parse again (\(error.message))"
+                notes.append("hit \(index + 1) (record \(hit.record), id \(hit.id)): \(explained.note)")
             }
-            return ExplainedHit(rank: index + 1, hit: hit, nearestActive: best?.0 ?? "",
-                                nearestActiveSimilarity: best?.1, scaffold: entry.graph?.scaffoldSMILES() ?? "")
+            return explained
         }
+        return (hits, notes)
     }
 
 }

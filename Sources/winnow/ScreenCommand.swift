@@ -171,6 +171,7 @@ struct ScreenCommand: ParsableCommand {
         let filteredCount = filters.isEmpty ? "" : ", filtered \(summary.filtered)"
         printToStandardError(String(format: "winnow screen: read %d, scored %d, rejected %d%@ in %.2f s (%.0f molecules/s); %d hits in %@",
                                     summary.read, summary.scored, summary.rejected, filteredCount, summary.seconds, summary.rate, hits.count, output))
+        for note in result.notes { printToStandardError("winnow screen: note: " + note) }
         if let diversity, hits.count < top {
             printToStandardError("winnow screen: note: " + HitReport.diversitySentence(threshold: diversity.threshold, allowed: hits.count,
                                                                                       asked: top, candidates: diversity.candidates))
