@@ -358,10 +358,14 @@ public final class CampaignStore {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rejected") ?? 0 }
     }
 
-    /// Test hook: `WINNOW_FAULT=kill-before-commit` kills the process with SIGKILL inside a write
-    /// transaction, after all its statements ran, to check that a killed command changes nothing.
-    public static func faultPoint() {
+    /// Test hook, compiled only into test builds (`-Xswiftc -DWINNOW_FAULT_INJECTION`, which
+    /// `scripts/test` passes; a plain `swift build` has no hook): `WINNOW_FAULT=kill-before-commit`
+    /// kills the process with SIGKILL inside a write transaction, after all its statements ran, to
+    /// check that a killed command changes nothing.
+    @inline(__always) public static func faultPoint() {
+        #if WINNOW_FAULT_INJECTION
         if ProcessInfo.processInfo.environment["WINNOW_FAULT"] == "kill-before-commit" { kill(getpid(), SIGKILL) }
+        #endif
     }
 }
 
