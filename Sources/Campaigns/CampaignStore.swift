@@ -457,50 +457,44 @@ struct LabelRow: Encodable, FetchableRecord, PersistableRecord {
     }
 }
 
-struct RoundRow: Encodable, FetchableRecord, PersistableRecord {
+struct RoundRow: FetchableRecord, PersistableRecord {
     static let databaseTableName = "rounds"
     var round: CampaignRound
     init(_ round: CampaignRound) { self.round = round }
-    enum CodingKeys: String, CodingKey {
-        case round, createdAt = "created_at", acquisition, parameters, model, modelHash = "model_hash", labelled, metrics
-    }
     init(row: Row) throws {
         round = CampaignRound(round: try row.strict("round"), createdAt: try row.strict("created_at"),
                               acquisition: try row.strict("acquisition"), parameters: try row.strict("parameters"),
                               model: try row.strict("model"), modelHash: try row.strict("model_hash"),
                               labelled: try row.strict("labelled"), metrics: try row.strict("metrics"))
     }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(round.round, forKey: .round)
-        try c.encode(round.createdAt, forKey: .createdAt)
-        try c.encode(round.acquisition, forKey: .acquisition)
-        try c.encode(round.parameters, forKey: .parameters)
-        try c.encode(round.model, forKey: .model)
-        try c.encode(round.modelHash, forKey: .modelHash)
-        try c.encode(round.labelled, forKey: .labelled)
-        try c.encode(round.metrics, forKey: .metrics)
+    func encode(to container: inout PersistenceContainer) {
+        container["round"] = round.round
+        container["created_at"] = round.createdAt
+        container["acquisition"] = round.acquisition
+        container["parameters"] = round.parameters
+        container["model"] = round.model
+        container["model_hash"] = round.modelHash
+        container["labelled"] = round.labelled
+        container["metrics"] = round.metrics
     }
 }
 
-struct PickRow: Encodable, FetchableRecord, PersistableRecord {
+struct PickRow: FetchableRecord, PersistableRecord {
     static let databaseTableName = "picks"
     var pick: CampaignPick
     init(_ pick: CampaignPick) { self.pick = pick }
-    enum CodingKeys: String, CodingKey { case round, rank, molecule, score, uncertainty, reason }
     init(row: Row) throws {
         pick = CampaignPick(round: try row.strict("round"), rank: try row.strict("rank"),
                             molecule: try row.strict("molecule"), score: try row.strict("score"),
                             uncertainty: try row.strict("uncertainty"), reason: try row.strict("reason"))
     }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(pick.round, forKey: .round)
-        try c.encode(pick.rank, forKey: .rank)
-        try c.encode(pick.molecule, forKey: .molecule)
-        try c.encode(pick.score, forKey: .score)
-        try c.encode(pick.uncertainty, forKey: .uncertainty)
-        try c.encode(pick.reason, forKey: .reason)
+    func encode(to container: inout PersistenceContainer) {
+        container["round"] = pick.round
+        container["rank"] = pick.rank
+        container["molecule"] = pick.molecule
+        container["score"] = pick.score
+        container["uncertainty"] = pick.uncertainty
+        container["reason"] = pick.reason
     }
 }
 
