@@ -70,32 +70,17 @@ public struct DescriptorExpression: Sendable, CustomStringConvertible {
 
     /// Evaluates left to right with short-circuit `and`/`or`, so descriptors behind a failed
     /// condition are never computed.
-    public func evaluate(_ values: inout LazyDescriptors) -> Bool {
-        func operand(_ o: Operand) -> Double? {
-            switch o {
-            case .number(let x): return x
-            case .descriptor(let d): return values.value(d)
-            }
-        }
-        func eval(_ node: Node) -> Bool {
-            switch node {
-            case .compare(let a, let op, let b):
-                guard let x = operand(a), let y = operand(b) else { return false }
-                return op.holds(x, y)
-            case .and(let a, let b): return eval(a) && eval(b)
-            case .or(let a, let b): return eval(a) || eval(b)
-            case .not(let a): return !eval(a)
-            }
-        }
-        return eval(root)
-    }
+    public func evaluate(_ values: inout LazyDescriptors) -> Bool { evaluate { values.value($0) } }
 
     /// Evaluates on descriptors already computed.
-    public func evaluate(_ d: MolecularDescriptors) -> Bool {
+    public func evaluate(_ d: MolecularDescriptors) -> Bool { evaluate { d[$0] } }
+
+    /// The one evaluator: `value` gives a descriptor's value (nil makes its comparison false).
+    private func evaluate(_ value: (Descriptor) -> Double?) -> Bool {
         func operand(_ o: Operand) -> Double? {
             switch o {
             case .number(let x): return x
-            case .descriptor(let k): return d[k]
+            case .descriptor(let d): return value(d)
             }
         }
         func eval(_ node: Node) -> Bool {
