@@ -26,9 +26,12 @@ public struct IndexFingerprintType: Sendable, Equatable {
                   typeString: settings.typeString)
     }
 
-    /// The Morgan settings that reproduce these fingerprints from SMILES, when known.
+    /// The Morgan settings that reproduce these fingerprints from SMILES, when known: the type line
+    /// is one this Winnow writes (radius, size and invariant kind) and agrees with the header.
     public var morganSettings: MorganSettings? {
-        radius >= 0 && invariantVersion == MorganSettings.invariantVersion ? MorganSettings(radius: radius, size: bitCount) : nil
+        guard radius >= 0, invariantVersion == MorganSettings.invariantVersion,
+              let settings = MorganSettings(typeString: typeString), settings.radius == radius, settings.size == bitCount else { return nil }
+        return settings
     }
 }
 

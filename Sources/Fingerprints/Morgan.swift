@@ -4,27 +4,68 @@ import Chemistry
 public struct MorganSettings: Sendable, Hashable, Codable {
     public var radius: Int
     public var size: Int
+    /// The atom invariants of layer 0: connectivity (ECFP-like, the default) or feature (FCFP-like).
+    public var invariants: MorganInvariants
 
-    public init(radius: Int = 2, size: Int = 2048) {
+    public init(radius: Int = 2, size: Int = 2048, invariants: MorganInvariants = .connectivity) {
         self.radius = radius
         self.size = size
+        self.invariants = invariants
     }
 
-    /// Version of the atom-invariant definition: bump it whenever perception or hashing changes in a
+    /// Version of the atom-invariant definitions: bump it whenever perception or hashing changes in a
     /// way that changes any fingerprint, so files made by different versions are never mixed.
     public static let invariantVersion = 1
 
     /// chemfp-style type string, e.g. `Winnow-Morgan/1 radius=2 fpSize=2048 invariants=rdkit-connectivity`.
     public var typeString: String {
-        "Winnow-Morgan/\(Self.invariantVersion) radius=\(radius) fpSize=\(size) invariants=rdkit-connectivity useBondTypes=1 useChirality=0"
+        "Winnow-Morgan/\(Self.invariantVersion) radius=\(radius) fpSize=\(size) invariants=\(invariants.typeName) useBondTypes=1 useChirality=0"
+    }
+
+    /// The settings whose `typeString` is exactly `typeString` (a type line Winnow wrote, of this
+    /// invariant version), or nil for any other type line.
+    public init?(typeString: String) {
+        guard typeString.hasPrefix("Winnow-Morgan/") else { return nil }
+        var radius: Int?, size: Int?, invariants: MorganInvariants?
+        for field in typeString.split(separator: " ") {
+            if field.hasPrefix("radius=") { radius = Int(field.dropFirst(7)) }
+            if field.hasPrefix("fpSize=") { size = Int(field.dropFirst(7)) }
+            if field.hasPrefix("invariants=") {
+                invariants = MorganInvariants.allCases.first { $0.typeName == field.dropFirst(11) }
+            }
+        }
+        guard let radius, let size, let invariants else { return nil }
+        let settings = MorganSettings(radius: radius, size: size, invariants: invariants)
+        guard settings.typeString == typeString else { return nil }
+        self = settings
+    }
+
+    // Coded by hand so that files written before `invariants` existed (connectivity only) still
+    // read, and connectivity settings are written exactly as they were (model files stay identical).
+    private enum CodingKeys: String, CodingKey { case radius, size, invariants }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        radius = try container.decode(Int.self, forKey: .radius)
+        size = try container.decode(Int.self, forKey: .size)
+        invariants = try container.decodeIfPresent(MorganInvariants.self, forKey: .invariants) ?? .connectivity
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(radius, forKey: .radius)
+        try container.encode(size, forKey: .size)
+        if invariants != .connectivity { try container.encode(invariants, forKey: .invariants) }
     }
 }
 
-/// Morgan (circular, ECFP-like) fingerprints computed exactly as RDKit's
-/// `rdFingerprintGenerator.GetMorganGenerator(radius:fpSize:)` does, bit for bit.
+/// Morgan (circular) fingerprints computed exactly as RDKit's
+/// `rdFingerprintGenerator.GetMorganGenerator(radius:fpSize:)` does, bit for bit: ECFP-like with
+/// connectivity invariants, FCFP-like with feature invariants.
 ///
-/// Three separate ideas, as in RDKit: atom invariants (`atomInvariants`), bond invariants (the bond
-/// type), and environment generation (`environments`). All arithmetic is wrapping `UInt32`.
+/// Three separate ideas, as in RDKit: atom invariants (an `AtomInvariantGenerator`, the pluggable
+/// piece), bond invariants (the bond type), and environment generation (`environments`). All
+/// arithmetic is wrapping `UInt32`.
 ///
 /// A generator keeps scratch buffers; use one per thread.
 public final class MorganGenerator {
@@ -33,8 +74,19 @@ public final class MorganGenerator {
     /// Environment identifiers of the last molecule, in emission order.
     public private(set) var identifiers: [UInt32] = []
 
+    /// Layer 0: one invariant per atom.
+    public let atomInvariants: any AtomInvariantGenerator
+
     public init(settings: MorganSettings = MorganSettings()) {
         self.settings = settings
+        self.atomInvariants = settings.invariants.generator
+    }
+
+    /// A generator seeded by other atom invariants than the two built-in kinds. `settings.invariants`
+    /// then no longer describes the bits: do not write them to files under `settings.typeString`.
+    public init(settings: MorganSettings, atomInvariants: any AtomInvariantGenerator) {
+        self.settings = settings
+        self.atomInvariants = atomInvariants
     }
 
     // MARK: - Hashing (boost::hash_combine on 32-bit values, as RDKit uses it)
@@ -58,18 +110,9 @@ public final class MorganGenerator {
 
     // MARK: - Invariants
 
-    /// RDKit's connectivity invariant: hash of [atomic number, total degree, total H, formal charge,
-    /// delta mass] plus [1] for ring atoms.
+    /// RDKit's connectivity invariant of one atom (`ConnectivityInvariants`).
     public static func atomInvariant(_ graph: MolecularGraph, _ atom: Int) -> UInt32 {
-        let hydrogens = Int32(graph.totalHydrogens(atom))
-        var seed: UInt32 = 0
-        combine(&seed, UInt32(graph.atomicNumbers[atom]))
-        combine(&seed, UInt32(bitPattern: Int32(graph.degree(atom)) + Int32(graph.hydrogenCounts[atom])))
-        combine(&seed, UInt32(bitPattern: hydrogens))
-        combine(&seed, UInt32(bitPattern: Int32(graph.formalCharges[atom])))
-        combine(&seed, UInt32(bitPattern: Int32(graph.deltaMasses[atom])))
-        if graph.atomFlags[atom].contains(.inRing) { combine(&seed, 1) }
-        return seed
+        ConnectivityInvariants.invariant(graph, atom)
     }
 
     /// RDKit's bond type numbers: single 1, double 2, triple 3, quadruple 4, aromatic 12, dative 17.
@@ -142,11 +185,8 @@ public final class MorganGenerator {
                             order: UnsafeMutableRawPointer(u32 + 2 * n + graph.bondCount).bindMemory(to: Int32.self, capacity: n),
                             live: (scratch + u64Count * 8 + u32Count * 4).bindMemory(to: UInt8.self, capacity: n))
         identifiers.removeAll(keepingCapacity: true)
-        for i in 0..<n {
-            let invariant = Self.atomInvariant(graph, i)
-            layout.cur[i] = invariant
-            identifiers.append(invariant)
-        }
+        atomInvariants.invariants(of: graph, into: layout.cur)
+        for i in 0..<n { identifiers.append(layout.cur[i]) }
         for b in 0..<graph.bondCount { layout.bondInvariants[b] = Self.bondInvariant(graph, b) }
         layout.live.initialize(repeating: 1, count: n)
         return layout

@@ -66,15 +66,8 @@ public enum FPSReader {
         guard let bits = bitCount else { throw InputError("\(path): no fingerprints and no #num_bits header") }
         var type = IndexFingerprintType(bitCount: bits, radius: -1, invariantVersion: -1, typeString: typeString)
         // Winnow's own Morgan type line names the settings that reproduce the bits from SMILES.
-        let morgan = MorganSettings(radius: morganRadius(typeString) ?? -1, size: bits)
-        if morgan.radius >= 0, morgan.typeString == typeString { type = IndexFingerprintType(morgan: morgan) }
+        if let morgan = MorganSettings(typeString: typeString), morgan.size == bits { type = IndexFingerprintType(morgan: morgan) }
         return FPSContents(type: type, rows: FingerprintRows(bitCount: bits, fingerprints: words), ids: ids, rejected: rejected)
-    }
-
-    static func morganRadius(_ typeString: String) -> Int? {
-        guard typeString.hasPrefix("Winnow-Morgan/") else { return nil }
-        for field in typeString.split(separator: " ") where field.hasPrefix("radius=") { return Int(field.dropFirst(7)) }
-        return nil
     }
 
     private static let hexValue: [UInt8] = {

@@ -25,11 +25,7 @@ struct FingerprintCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file (default: standard output).")
     var output: String?
 
-    @Option(help: "Morgan radius.")
-    var radius: Int = 2
-
-    @Option(help: "Fingerprint size in bits.")
-    var bits: Int = 2048
+    @OptionGroup var morgan: MorganOptions
 
     @Flag(help: "Write count fingerprints (id<TAB>bit:count,...) instead of FPS bits.")
     var counts = false
@@ -44,10 +40,6 @@ struct FingerprintCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard (0...8).contains(radius) else { throw ValidationError("--radius must be between 0 and 8") }
-        guard bits >= 8, bits <= 1 << 20, bits % 8 == 0 else {
-            throw ValidationError("--bits must be a multiple of 8 between 8 and 1048576")
-        }
         try validateThreads(threads)
     }
 
@@ -60,7 +52,7 @@ struct FingerprintCommand: ParsableCommand {
         job.limits = inputOptions.limits
         job.output = output
         job.errorsPath = errors
-        job.settings = MorganSettings(radius: radius, size: bits)
+        job.settings = morgan.settings
         job.counts = counts
         job.threads = threads ?? defaultThreadCount()
         job.showProgress = !quiet

@@ -27,11 +27,7 @@ struct IndexCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Index file to write (.wfp).")
     var output: String?
 
-    @Option(help: "Morgan radius.")
-    var radius: Int = 2
-
-    @Option(help: "Fingerprint size in bits.")
-    var bits: Int = 2048
+    @OptionGroup var morgan: MorganOptions
 
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
@@ -46,10 +42,7 @@ struct IndexCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard (0...8).contains(radius) else { throw ValidationError("--radius must be between 0 and 8") }
-        guard bits >= 8, bits <= FingerprintIndex.maxBits, bits % 8 == 0 else {
-            throw ValidationError("--bits must be a multiple of 8 between 8 and \(FingerprintIndex.maxBits)")
-        }
+        try morgan.validate(maxBits: FingerprintIndex.maxBits)
         try validateThreads(threads)
         if !verify && output == nil { throw ValidationError("give the index file to write with -o FILE.wfp") }
     }
@@ -74,7 +67,7 @@ struct IndexCommand: ParsableCommand {
         job.idColumn = inputOptions.idColumn
         job.limits = inputOptions.limits
         job.errorsPath = errors
-        job.settings = MorganSettings(radius: radius, size: bits)
+        job.settings = morgan.settings
         job.threads = threads ?? defaultThreadCount()
         job.showProgress = !quiet
         let summary = try job.run()

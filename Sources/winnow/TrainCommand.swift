@@ -54,8 +54,7 @@ struct TrainCommand: ParsableCommand {
     var selectionMetric: SelectionMetric?
     @Option(help: "Model kinds --model auto tries, comma-separated (default rf,mlp,dmpnn).") var autoKinds = "rf,mlp,dmpnn"
     @Option(help: "Write each row's split part (row,part) here.") var saveSplit: String?
-    @Option(help: "Morgan radius of the MLP's fingerprints.") var radius = 2
-    @Option(help: "Morgan fingerprint size of the MLP.") var bits = 2048
+    @OptionGroup(title: "The MLP's Morgan fingerprints") var morgan: MorganOptions
     @Flag(help: "MLP input: on/off bits instead of counts.") var binary = false
     @Option(help: "Threads for the matrix work (default: all cores).") var threads: Int?
     @Option(name: .shortAndLong, help: "Model file to write.") var output: String
@@ -125,7 +124,7 @@ struct TrainCommand: ParsableCommand {
         base.aggregation = aggregation
         base.weightDecay = weightDecay
         base.patience = patience
-        base.fingerprint = MorganSettings(radius: radius, size: bits)
+        base.fingerprint = morgan.settings
         base.useCounts = !binary
         // Imbalance: weighted classes unless told otherwise when the active rate is far from 50%.
         var balanceNote = ""
