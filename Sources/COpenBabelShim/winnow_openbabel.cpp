@@ -3,6 +3,10 @@
 // and V3000 molfiles keep state in the shared format object.
 #include "winnow_openbabel.h"
 
+// Open Babel 3.1.1's plugin.h derives from std::binary_function (deprecated in C++11): silence
+// that one warning for its headers only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <openbabel/atom.h>
 #include <openbabel/bond.h>
 #include <openbabel/elements.h>
@@ -10,12 +14,17 @@
 #include <openbabel/obconversion.h>
 #include <openbabel/oberror.h>
 #include <openbabel/op.h>
+#include <openbabel/plugin.h>
+#include <openbabel/babelconfig.h>
 #include <openbabel/obiter.h>
 #include <openbabel/stereo/cistrans.h>
 #include <openbabel/stereo/stereo.h>
 #include <openbabel/stereo/tetrahedral.h>
+#pragma GCC diagnostic pop
 
 #include <cstring>
+#include <cstdlib>
+#include <dlfcn.h>
 #if defined(__GLIBC__)
 #include <poll.h>
 #include <signal.h>
@@ -39,10 +48,50 @@ namespace {
 std::once_flag initialization_flag;
 std::mutex v3000_mutex;
 
+// The plugins Winnow uses: SMILES and canonical SMILES, molfiles, InChI/InChIKey, SVG depictions and
+// the gen2D layout operation. Open Babel's first format lookup otherwise dlopens every one of its
+// ~127 plugins (quantum-chemistry outputs, crystallography, ...): about 50 ms of every command's
+// start, a quarter of the time a one-query `winnow search` may take. A format outside this list
+// would not be found; add its plugin file here.
+const char *const needed_plugins[] = {"smilesformat.so", "mdlformat.so", "inchiformat.so", "svgformat.so", "plugin_ops.so"};
+
+// OBPlugin::AllPluginsLoaded is protected: a subclass may set it (never instantiated).
+struct PluginsLoaded : OBPlugin {
+    static void mark() { AllPluginsLoaded = 1; }
+};
+
+// Open Babel's plugin folder: $BABEL_LIBDIR when set (as Open Babel itself reads it), else
+// `openbabel/<version>` beside the libopenbabel this process loaded.
+std::string plugin_folder() {
+    if (const char *env = std::getenv("BABEL_LIBDIR")) {
+        if (*env) return std::string(env);
+    }
+    Dl_info info;
+    if (dladdr(static_cast<const void *>(&obErrorLog), &info) == 0 || info.dli_fname == nullptr) return "";
+    std::string library(info.dli_fname);
+    size_t slash = library.rfind('/');
+    if (slash == std::string::npos) return "";
+    return library.substr(0, slash) + "/openbabel/" + BABEL_VERSION;
+}
+
+// Loads only `needed_plugins` and tells Open Babel its plugins are loaded. When any of them cannot
+// be loaded (another layout, a renamed file), nothing is marked and Open Babel loads all of them on
+// first use as before: slower, never wrong.
+void load_needed_plugins() {
+    std::string folder = plugin_folder();
+    if (folder.empty()) return;
+    for (const char *name : needed_plugins) {
+        std::string path = folder + "/" + name;
+        if (dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL) == nullptr) return;
+    }
+    PluginsLoaded::mark();
+}
+
 void initialize_once() {
     obErrorLog.StopLogging();
     obErrorLog.SetOutputLevel(obError);
     // Loading the plugins touches global tables: do it before threads exist.
+    load_needed_plugins();
     OBConversion warmup;
     warmup.SetInFormat("smi");
     warmup.SetInFormat("mol");
