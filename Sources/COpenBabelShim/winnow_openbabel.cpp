@@ -560,4 +560,56 @@ extern "C" wob_status wob_canonical_smiles(wob_parser *p, const char *smiles, si
     return status;
 }
 
+namespace {
+// The InChI library keeps global state between calls; one InChI at a time.
+std::mutex inchi_mutex;
+}
+
+extern "C" wob_status wob_inchikey(wob_parser *p, const char *smiles, size_t length) {
+    if (p == nullptr) return WOB_INTERNAL;
+    std::lock_guard<std::mutex> guard(inchi_mutex);
+    try {
+        OBFormat *out = OBConversion::FindFormat("inchikey");
+        if (out == nullptr) {
+            p->message = "Open Babel's InChI plugin (inchiformat.so) is missing";
+            return WOB_INTERNAL;
+        }
+        OBMol mol;
+        std::string buffer(smiles, length);
+        buffer.push_back('\n');
+        std::istringstream input(buffer);
+        OBConversion reader;
+        reader.SetInFormat(p->smiles);
+        reader.SetInStream(&input, false);
+        if (!p->smiles->ReadMolecule(&mol, &reader)) {
+            p->message = "Open Babel could not parse the SMILES";
+            return WOB_PARSE_FAILED;
+        }
+        std::ostringstream output;
+        OBConversion writer;
+        writer.SetOutFormat(out);
+        writer.SetOutStream(&output, false);
+        // Warnings ("Omitted undefined stereo", "Charges were rearranged") are not failures.
+        writer.AddOption("w", OBConversion::OUTOPTIONS);
+        if (!out->WriteMolecule(&mol, &writer)) {
+            p->message = "Open Babel's InChI writer gave no InChIKey";
+            return WOB_INTERNAL;
+        }
+        p->text = output.str();
+        size_t cut = p->text.find_first_of(" \t\r\n");
+        if (cut != std::string::npos) p->text.erase(cut);
+        if (p->text.size() != 27) {
+            p->message = "Open Babel's InChI writer gave no InChIKey";
+            return WOB_INTERNAL;
+        }
+        return WOB_OK;
+    } catch (const std::exception &e) {
+        p->message = std::string("Open Babel failed: ") + e.what();
+        return WOB_INTERNAL;
+    } catch (...) {
+        p->message = "Open Babel failed with an unknown exception";
+        return WOB_INTERNAL;
+    }
+}
+
 extern "C" const char *wob_parser_text(const wob_parser *p) { return p->text.c_str(); }

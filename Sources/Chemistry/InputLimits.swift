@@ -22,6 +22,9 @@ public struct InputLimits: Sendable, Equatable, Hashable {
     /// 7.4 s, 10,000 over 100 s; the same chains as SMILES take milliseconds (the SMILES reader takes
     /// stereo from the string). V2000 cannot exceed 999 atoms, so this bounds V3000 records.
     public var maxMolfileAtoms: Int
+    /// Not a limit but how records are read: standardise each molecule after parsing (`--standardize`,
+    /// see `Standardizer`). It travels with the limits because every parser is made from them.
+    public var standardize = false
 
     public static let defaultMaxAtoms = 10_000
     public static let defaultMaxRings = 1_000

@@ -15,6 +15,11 @@ public final class MoleculeParser: @unchecked Sendable {
         set { syntax.limits = newValue }
     }
 
+    /// What the standardiser changed in the last parsed molecule (nothing when `limits.standardize`
+    /// is off), and running totals over this parser's molecules.
+    public private(set) var lastChanges = Standardizer.Changes()
+    public private(set) var standardized = Standardizer.Totals()
+
     public init(limits: InputLimits = InputLimits()) throws(MoleculeError) {
         syntax.limits = limits
         guard let handle = wob_parser_create() else {
@@ -41,7 +46,16 @@ public final class MoleculeParser: @unchecked Sendable {
             wob_parser_parse(handle, WOB_SMILES, chars.baseAddress, chars.count)
         }
         try checkStatus(status)
-        return try build(tokens: syntax.atoms)
+        return finish(try build(tokens: syntax.atoms))
+    }
+
+    /// Applies the standardiser when the limits ask for it.
+    private func finish(_ graph: MolecularGraph) -> MolecularGraph {
+        guard limits.standardize else { return graph }
+        let (result, changes) = Standardizer.standardize(graph)
+        lastChanges = changes
+        standardized.add(changes)
+        return result
     }
 
     // MARK: - Molfile
@@ -61,7 +75,7 @@ public final class MoleculeParser: @unchecked Sendable {
             })
         }
         try checkStatus(try checked.get())
-        return try build(tokens: nil)
+        return finish(try build(tokens: nil))
     }
 
     // MARK: - Depictions (one thread at a time: the shim serialises them)
@@ -102,6 +116,14 @@ public final class MoleculeParser: @unchecked Sendable {
     public func canonicalSMILES(_ smiles: String) throws(MoleculeError) -> String {
         var copy = smiles
         let status = copy.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { wob_canonical_smiles(handle, $0.baseAddress, $0.count) } }
+        try checkStatus(status)
+        return String(cString: wob_parser_text(handle))
+    }
+
+    /// The standard InChIKey of `smiles` (Open Babel's InChI plugin; one at a time across threads).
+    public func inchiKey(smiles: String) throws(MoleculeError) -> String {
+        var copy = smiles
+        let status = copy.withUTF8 { b in b.withMemoryRebound(to: CChar.self) { wob_inchikey(handle, $0.baseAddress, $0.count) } }
         try checkStatus(status)
         return String(cString: wob_parser_text(handle))
     }

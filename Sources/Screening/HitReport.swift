@@ -112,7 +112,7 @@ public enum HitReport {
                 ("score", formatScore(h.hit.score)), ("uncertainty", h.hit.uncertainty.map(formatScore) ?? ""),
                 ("nearest_active", h.nearestActive),
                 ("nearest_active_similarity", h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? ""),
-                ("scaffold", h.scaffold), ("task", task),
+                ("scaffold", h.scaffold), ("task", task), ("inchikey", h.inchiKey),
             ]
             items += zip(keptColumns, h.hit.kept).map { ($0, $1) }
             if let refusal { items.append(("depiction", refusal)) }

@@ -24,6 +24,9 @@ public struct ExplainedHit: Sendable {
     public var nearestActive: String
     public var nearestActiveSimilarity: Double?
     public var scaffold: String
+    /// Standard InChIKey of the hit's (standardised) structure, from Open Babel's InChI plugin; empty
+    /// when the hit could not be read again or InChI refused it.
+    public var inchiKey = ""
     /// Why the explanations are missing, when the hit could not be explained (empty otherwise).
     public var note = ""
 
@@ -335,14 +338,17 @@ public struct ScreenJob {
         let settings = MorganSettings(radius: 2, size: 2048)
         let parsers = try PerWorker.parsers(count: 1, limits: limits)
         let generators = PerWorker(count: 1) { MorganGenerator(settings: settings) }
-        typealias Explained = (bits: [UInt64], scaffold: String, graph: MolecularGraph)
+        typealias Explained = (bits: [UInt64], scaffold: String, graph: MolecularGraph, smiles: String, inchiKey: String)
         // One molecule on the pool's thread: its bits and scaffold, or why it did not parse.
         func analyse(_ smiles: String) -> Result<Explained, MoleculeError> {
             let slot = Slots<Result<Explained, MoleculeError>>(count: 1)
             pool.run(count: 1) { _, worker in
                 do throws(MoleculeError) {
                     let graph = try parsers[worker].parse(smiles: smiles)
-                    slot[0] = .success((generators[worker].bits(graph), graph.scaffoldSMILES(), graph))
+                    // Canonical strings, so that equal structures and equal scaffolds read the same.
+                    let canonical = graph.canonicalSMILES()
+                    let key = (try? parsers[worker].inchiKey(smiles: canonical)) ?? ""
+                    slot[0] = .success((generators[worker].bits(graph), graph.canonicalScaffoldSMILES(), graph, canonical, key))
                 } catch {
                     slot[0] = .failure(error)
                 }
@@ -392,7 +398,9 @@ public struct ScreenJob {
             var explained = ExplainedHit(rank: index + 1, hit: hit, nearestActive: "", nearestActiveSimilarity: nil, scaffold: "")
             switch loaded {
             case .success(let entry):
+                explained.hit.smiles = entry.smiles
                 explained.scaffold = entry.scaffold
+                explained.inchiKey = entry.inchiKey
                 if entry.bits.count == words, let nearest = actives.nearest(to: entry.bits) {
                     explained.nearestActive = activeIDs[nearest.record]
                     explained.nearestActiveSimilarity = nearest.similarity.value
@@ -410,19 +418,20 @@ public struct ScreenJob {
 
 /// The hit-list CSV: its columns, and how `winnow merge` reads lists back and combines them.
 ///
-/// Columns: `rank,record,id,smiles,score,uncertainty,nearest_active,nearest_active_similarity,scaffold,task`,
-/// then the `--keep-columns` in the order asked. Scores are written so that they read back as the
+/// Columns: `rank,record,id,smiles,score,uncertainty,nearest_active,nearest_active_similarity,scaffold,task,inchikey`,
+/// then the `--keep-columns` in the order asked. `smiles` and `scaffold` are canonical SMILES (Winnow's
+/// own canonical order, `MolecularGraph.canonicalSMILES()`), so equal structures are equal strings. Scores are written so that they read back as the
 /// same Float (see `formatScore`), so a merge ranks exactly as the single run did.
 public enum HitList {
     public static let columns = ["rank", "record", "id", "smiles", "score", "uncertainty", "nearest_active",
-                                 "nearest_active_similarity", "scaffold", "task"]
+                                 "nearest_active_similarity", "scaffold", "task", "inchikey"]
 
     public static func header(keptColumns: [String]) -> String { (columns + keptColumns).map(csvField).joined(separator: ",") }
 
     public static func line(_ h: ExplainedHit, task: String) -> String {
         ([String(h.rank), String(h.hit.record), csvField(h.hit.id), csvField(h.hit.smiles), formatScore(h.hit.score),
           h.hit.uncertainty.map(formatScore) ?? "", csvField(h.nearestActive),
-          h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? "", csvField(h.scaffold), csvField(task)]
+          h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? "", csvField(h.scaffold), csvField(task), csvField(h.inchiKey)]
          + h.hit.kept.map(csvField)).joined(separator: ",")
     }
 
@@ -467,9 +476,11 @@ public enum HitList {
             guard Int(f[0]) == index + 1 else { throw InputError("\(path): line \(line): rank \(f[0]) where \(index + 1) was expected") }
             if let task, task != f[9] { throw InputError("\(path): line \(line): task '\(f[9])' where the list began with '\(task)'") }
             task = f[9]
-            return ExplainedHit(rank: index + 1, hit: Hit(record: record, id: f[2], smiles: f[3], score: score, uncertainty: uncertainty,
-                                                          kept: Array(f[columns.count...])),
-                                nearestActive: f[6], nearestActiveSimilarity: Double(f[7]), scaffold: f[8])
+            var hit = ExplainedHit(rank: index + 1, hit: Hit(record: record, id: f[2], smiles: f[3], score: score, uncertainty: uncertainty,
+                                                             kept: Array(f[columns.count...])),
+                                   nearestActive: f[6], nearestActiveSimilarity: Double(f[7]), scaffold: f[8])
+            hit.inchiKey = f[10]
+            return hit
         }
         return File(path: path, hits: hits, task: task, keptColumns: Array(table.header[columns.count...]))
     }

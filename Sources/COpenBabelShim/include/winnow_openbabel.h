@@ -102,7 +102,10 @@ wob_status wob_molfile_2d_limited(wob_parser *parser, const char *smiles, size_t
 /* Open Babel's canonical isomeric SMILES (the `can` writer) of `smiles`, into wob_parser_text(); for
  * comparing molecules in tests and tools. One thread at a time, like the depictions. */
 wob_status wob_canonical_smiles(wob_parser *parser, const char *smiles, size_t length);
-/* NUL-terminated output of the last depiction or canonical SMILES call. */
+/* The standard InChIKey of `smiles` (27 characters) through Open Babel's InChI plugin (inchiformat.so),
+ * into wob_parser_text(). Serialised by a process-wide lock (the InChI library keeps global state). */
+wob_status wob_inchikey(wob_parser *parser, const char *smiles, size_t length);
+/* NUL-terminated output of the last depiction, canonical SMILES or InChIKey call. */
 const char *wob_parser_text(const wob_parser *parser);
 
 /* Open Babel's element symbol for an atomic number ("Xx" when unknown). */
