@@ -246,15 +246,16 @@ import WinnowTestSupport
         let common = ["--model", ScreenCLITests.model, "--library", library, "--id-column", "name", "--keep-columns", "vendor_id,price",
                       "--top", "40", "--quiet"]
         #expect(try runWinnow(["screen"] + common + ["-o", single, "--sdf", sdf]).status == 0)
-        #expect(try Self.header(single).suffix(3) == ["task", "vendor_id", "price"])
+        #expect(try Self.header(single).suffix(3) == ["inchikey", "vendor_id", "price"])
         let rows = try Self.rows(single)
         #expect(rows.count == 40)
+        let kept = HitList.columns.count
         for row in rows {
             let record = try #require(Int(row[1]))
-            #expect(row[10] == "EN-\(record)" && row[11] == "\((record - 1) % 50),50")
+            #expect(row[kept] == "EN-\(record)" && row[kept + 1] == "\((record - 1) % 50),50")
         }
         let sdfText = try Self.read(sdf)
-        #expect(sdfText.contains(">  <vendor_id>\n\(rows[0][10])\n\n>  <price>\n\(rows[0][11])\n\n"))
+        #expect(sdfText.contains(">  <vendor_id>\n\(rows[0][kept])\n\n>  <price>\n\(rows[0][kept + 1])\n\n"))
         var parts: [String] = []
         for k in 1...2 {
             let path = folder.appendingPathComponent("hits-\(k).csv").path
@@ -269,7 +270,7 @@ import WinnowTestSupport
         let fromSDF = folder.appendingPathComponent("sdf.csv").path
         #expect(try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", TestPaths.fixture("mols_100.sdf"),
                                "--keep-columns", "SOURCE,ID", "--top", "5", "-o", fromSDF, "--quiet"]).status == 0)
-        #expect(try Self.rows(fromSDF).allSatisfy { !$0[10].isEmpty && !$0[11].isEmpty })
+        #expect(try Self.rows(fromSDF).allSatisfy { $0.count == kept + 2 && !$0[kept].isEmpty && !$0[kept + 1].isEmpty })
         let missing = try runWinnow(["screen"] + common.map { $0 == "vendor_id,price" ? "catalogue" : $0 } + ["-o", single])
         #expect(missing.status == 2 && missing.stderr.contains("no column named 'catalogue' to keep"), "\(missing.stderr)")
         let fromSMILES = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", TestPaths.library("moses_train_10k.smi"),
@@ -306,12 +307,15 @@ import WinnowTestSupport
         #expect(html.contains("<tr><td>Depictions</td><td>2 of 5 hits not drawn"))
         #expect(html.components(separatedBy: "<tr><td class=\"num\">").count - 1 == 5)
 
-        // Within the size limits but slow to lay out (a crowded 151-atom comb: over 60 s here): the
-        // layout is stopped after --depiction-seconds, and the hit keeps a note instead of a picture.
-        let comb = "C" + String(repeating: "C(C(C)(C)C)", count: 30)
+        // Within the size limits but slow to lay out (14 linked adamantanes, 140 atoms and 42 rings: 23 s
+        // here; hits are laid out from their canonical SMILES, and the 151-atom tert-butyl comb used
+        // before lays out in under a second when written canonically): the layout is stopped after
+        // --depiction-seconds, and the hit keeps a note instead of a picture.
+        let comb = String(repeating: "C12CC3CC(CC(C3)C1)C2", count: 14)
         try "c1ccccc1O phenol\n\(comb) comb\n".write(toFile: library, atomically: true, encoding: .utf8)
         let slow = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", library, "--top", "10", "-o", hits,
-                                  "--sdf", sdf, "--report", report, "--depiction-max-atoms", "1000", "--depiction-seconds", "1", "--quiet"])
+                                  "--sdf", sdf, "--report", report, "--depiction-max-atoms", "1000", "--depiction-max-rings", "100",
+                                  "--depiction-seconds", "1", "--quiet"])
         #expect(slow.status == 0, "\(slow.stderr)")
         let combRecord = try #require(try Self.read(sdf).components(separatedBy: "$$$$\n").first { $0.hasPrefix("comb\n") })
         #expect(combRecord.contains("  Winnow          0D"))
