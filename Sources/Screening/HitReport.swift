@@ -29,24 +29,38 @@ public struct DepictionLimits: Sendable {
         return nil
     }
 
-    /// The refusal for a SMILES (parsed with `parser`), or nil when it may be laid out.
+    /// The refusal for a SMILES (parsed with `parser`), or nil when it may be laid out. A hit that
+    /// `parser` cannot read (a hit above the default input limits, scored under raised ones) is
+    /// refused too: its size is unknown, and Open Babel's layout of a large molecule only ends at
+    /// the time limit.
     func refusal(smiles: String, parser: MoleculeParser) -> String? {
-        guard let graph = try? parser.parse(smiles: smiles) else { return nil }
-        return refusal(graph)
+        do throws(MoleculeError) {
+            return refusal(try parser.parse(smiles: smiles))
+        } catch {
+            return "not laid out in 2D: \(error.message)"
+        }
     }
 
     /// A molfile record with 2D coordinates, or, for a hit beyond the limits or whose layout failed
     /// or ran out of time, the record without layout and the reason.
-    func molfile(smiles: String, parser: MoleculeParser) -> (record: String, note: String?)? {
+    func molfile(smiles: String, parser: MoleculeParser) -> (record: String, note: String?) {
         var note = refusal(smiles: smiles, parser: parser)
         if note == nil {
             do { return (try parser.molfile2D(smiles: smiles, timeLimit: seconds), nil) } catch {
                 note = "not laid out in 2D: \(error.message)"
             }
         }
-        guard let record = try? parser.molfile2D(smiles: smiles, layout: false) else { return nil }
-        return (record, note)
+        do throws(MoleculeError) {
+            return (try parser.molfile2D(smiles: smiles, layout: false), note)
+        } catch {
+            // Not even a molfile without layout: an empty structure keeps the hit's record and data
+            // items in the file, with the reason.
+            return (Self.emptyMolfile, "no structure written: \(error.message)")
+        }
     }
+
+    /// A V2000 record of no atoms (title and program lines are replaced by the writer).
+    static let emptyMolfile = "\n\n\n  0  0  0  0  0  0  0  0  0  0999 V2000\nM  END\n"
 
     /// An SVG picture, or why there is none.
     func picture(smiles: String, parser: MoleculeParser, size: Int) -> Result<String, PictureRefusal> {
@@ -97,12 +111,12 @@ public enum HitReport {
         let parser = try MoleculeParser()
         var text = ""
         for h in hits {
-            guard let (layout, refusal) = limits.molfile(smiles: h.hit.smiles, parser: parser) else { continue }
+            let (layout, refusal) = limits.molfile(smiles: h.hit.smiles, parser: parser)
             var record = layout
             // Title line = id; the program line without Open Babel's timestamp, so the file is
             // identical from run to run.
             var lines = record.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            guard lines.count > 3 else { continue }
+            if lines.count <= 3 { lines = DepictionLimits.emptyMolfile.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
             lines[0] = h.hit.id
             lines[1] = refusal == nil ? "  Winnow          2D" : "  Winnow          0D"
             record = lines.joined(separator: "\n")

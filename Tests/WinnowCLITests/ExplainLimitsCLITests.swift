@@ -32,6 +32,27 @@ import WinnowTestSupport
         #expect(!result.stderr.contains("note:"), "\(result.stderr)")
     }
 
+    /// The SDF and the report keep such a hit, refused for layout at once (it used to be laid out until
+    /// Open Babel's 5 s limit stopped it, twice) with the reason as its `depiction` item.
+    @Test func aHitAboveTheDefaultAtomLimitStaysInTheSDFAndReport() throws {
+        let folder = try TestPaths.scratch("explain-limits-sdf")
+        let library = folder.appendingPathComponent("giant.smi").path
+        try ("c1ccccc1" + String(repeating: "C", count: 12_000) + "\tgiant\nCCOc1ccccc1\tsmall\n").write(toFile: library, atomically: true, encoding: .utf8)
+        let sdf = folder.appendingPathComponent("hits.sdf").path, report = folder.appendingPathComponent("hits.html").path
+        let result = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", library, "--max-atoms", "20000",
+                                    "--top", "2", "-o", folder.appendingPathComponent("hits.csv").path, "--sdf", sdf, "--report", report, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = try String(contentsOfFile: sdf, encoding: .utf8).components(separatedBy: "$$$$\n").filter { !$0.isEmpty }
+        #expect(records.count == 2)
+        let giant = try #require(records.first { $0.hasPrefix("giant\n") })
+        let note = giant.components(separatedBy: ">  <depiction>\n").dropFirst().first?.split(separator: "\n").first.map(String.init)
+        #expect(note?.hasPrefix("not laid out in 2D: ") == true && note?.contains("atoms") == true, "\(note ?? "no depiction item")")
+        #expect(note?.contains("longer than") == false)
+        #expect(records.contains { $0.hasPrefix("small\n") && !$0.contains("<depiction>") })
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(html.contains("giant") && html.contains("1 of 2 hits not drawn"))
+    }
+
     /// A hit that cannot be explained is named on standard error instead of being left silently
     /// blank: SDF hits are listed with SMILES written by Winnow, which `--max-branch-depth 1` (a limit
     /// for SMILES only) refuses to read back when its branches nest.
