@@ -15,6 +15,8 @@ public enum Campaign {
         public var labelled = 0
         public var actives = 0
         public var external = 0
+        /// What the standardiser changed in the pool (all zero when it is off).
+        public var standardized = Standardizer.Totals()
     }
 
     /// Reads the pool library in parallel, stores every parsed graph (and every rejected record with
@@ -62,7 +64,8 @@ public enum Campaign {
                                     continue
                                 }
                                 firstRecordOf[id] = record
-                                let smiles = batch.kind == .smiles ? batch.text(i) : graph.smiles()
+                                // A standardised molecule is stored as what the campaign learns from.
+                                let smiles = limits.standardize ? graph.canonicalSMILES() : batch.kind == .smiles ? batch.text(i) : graph.smiles()
                                 try tx.insertMolecule(index: index, record: record, id: id, smiles: smiles, inPool: true, graph: graph)
                                 index += 1
                                 summary.pool += 1
@@ -80,7 +83,7 @@ public enum Campaign {
                     guard labels.problems.isEmpty else { throw CampaignError(problemList(labels.problems, what: "labels")) }
                     var ids = try tx.moleculesById()
                     var problems: [String] = []
-                    let parser = try MoleculeParser()
+                    let parser = try MoleculeParser(limits: limits)
                     for entry in labels.entries {
                         var molecule = ids[entry.id]
                         if molecule == nil {
@@ -90,7 +93,8 @@ public enum Campaign {
                             }
                             do {
                                 let graph = try parser.parse(smiles: smiles)
-                                try tx.insertMolecule(index: index, record: nil, id: entry.id, smiles: smiles, inPool: false, graph: graph)
+                                try tx.insertMolecule(index: index, record: nil, id: entry.id, smiles: limits.standardize ? graph.canonicalSMILES() : smiles,
+                                                      inPool: false, graph: graph)
                                 molecule = index
                                 ids[entry.id] = index
                                 index += 1
@@ -108,6 +112,9 @@ public enum Campaign {
                     guard problems.isEmpty else { throw CampaignError(problemList(problems, what: "labels")) }
                 }
                 try tx.setMeta("pool_records", String(summary.read))
+                // Recorded with the campaign's settings: whether the pool's molecules were standardised.
+                try tx.setMeta("standardize", limits.standardize ? "1" : "0")
+                for w in 0..<parsers.count { summary.standardized.add(parsers[w].standardized) }
                 try tx.setMeta("pool_rejected", String(summary.rejected))
                 try tx.sealPool()
                 CampaignStore.faultPoint()

@@ -3,8 +3,10 @@
 public enum FPSFormat {
     public static let softwareName = "Winnow/0.1"
 
-    public static func header(settings: MorganSettings, source: String?) -> String {
-        var text = "#FPS1\n#num_bits=\(settings.size)\n#type=\(settings.typeString)\n#software=\(softwareName) (Open Babel 3.1.1 parser)\n"
+    /// `standardized`: the molecules were standardised when read (`--standardize`), said on the
+    /// software line (FPS readers take its value as free text).
+    public static func header(settings: MorganSettings, source: String?, standardized: Bool = false) -> String {
+        var text = "#FPS1\n#num_bits=\(settings.size)\n#type=\(settings.typeString)\n#software=\(softwareName) (Open Babel 3.1.1 parser\(standardized ? "; standardized" : ""))\n"
         if let source { text += "#source=\(source)\n" }
         return text
     }

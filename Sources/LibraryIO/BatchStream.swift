@@ -8,6 +8,10 @@ public struct RunSummary: Sendable, Equatable {
     public var rejected = 0
     /// Removed by a filter (screen): read = written + rejected + filtered.
     public var filtered = 0
+    /// Same standardised structure as an earlier record (`--dedupe`): read = written + rejected + duplicates.
+    public var duplicates = 0
+    /// What the standardiser changed (`--standardize`; all zero when off).
+    public var standardized = Standardizer.Totals()
     public var seconds = 0.0
     public var rate: Double { seconds > 0 ? Double(read) / seconds : 0 }
     public init() {}

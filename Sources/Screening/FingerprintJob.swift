@@ -38,15 +38,15 @@ public struct FingerprintJob {
         let errors = try errorsPath.map { (p) throws(InputError) in try OutputFile(path: p) }
         try errors?.write("record\tid\tinput\treason\n")
         if counts {
-            try out.write("#Winnow-counts\n#type=\(settings.typeString)\n#software=\(FPSFormat.softwareName)\n#source=\(input)\n")
+            try out.write("#Winnow-counts\n#type=\(settings.typeString)\n#software=\(FPSFormat.softwareName)\(limits.standardize ? " (standardized)" : "")\n#source=\(input)\n")
         } else {
-            try out.write(FPSFormat.header(settings: settings, source: input))
+            try out.write(FPSFormat.header(settings: settings, source: input, standardized: limits.standardize))
         }
         let pool = WorkerPool(threads: threads, stackSize: limits.parserStackBytes)
         defer { pool.shutdown() }
         let state = try WorkerState(workers: pool.threads, settings: settings, limits: limits)
         let settings = self.settings, counts = self.counts
-        return try streamInOrder(reader, pool: pool, batchSize: batchSize, batchesPerRound: pool.threads * 8, out: out, errors: errors,
+        var summary = try streamInOrder(reader, pool: pool, batchSize: batchSize, batchesPerRound: pool.threads * 8, out: out, errors: errors,
                                  progressLabel: showProgress ? "fingerprint" : nil) { batch, worker in
             let parser = state.parsers[worker], generator = state.generators[worker]
             var result = BatchOutput()
@@ -79,5 +79,7 @@ public struct FingerprintJob {
             }
             return result
         }
+        for w in 0..<state.parsers.count { summary.standardized.add(state.parsers[w].standardized) }
+        return summary
     }
 }

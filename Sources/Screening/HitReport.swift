@@ -126,7 +126,7 @@ public enum HitReport {
                 ("score", formatScore(h.hit.score)), ("uncertainty", h.hit.uncertainty.map(formatScore) ?? ""),
                 ("nearest_active", h.nearestActive),
                 ("nearest_active_similarity", h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? ""),
-                ("scaffold", h.scaffold), ("task", task), ("inchikey", h.inchiKey),
+                ("scaffold", h.scaffold), ("task", task), ("inchikey", h.inchiKey), ("standardized", h.hit.standardized),
             ]
             items += zip(keptColumns, h.hit.kept).map { ($0, $1) }
             if let refusal { items.append(("depiction", refusal)) }
@@ -153,6 +153,8 @@ public enum HitReport {
         public var columns: [String]
         /// The filters applied before scoring, in words (nil: none).
         public var filters: String?
+        /// Whether molecules were standardised when read (the counts are in `summary`).
+        public var standardize = false
         public init(modelPath: String, libraryPath: String, summary: ScreenSummary, histogram: ScoreHistogram, shard: String?,
                     task: String, minimize: Bool = false, diversity: (threshold: Double, asked: Int, candidates: Int)? = nil,
                     limits: DepictionLimits = DepictionLimits(), columns: [String] = [], filters: String? = nil) {
@@ -193,6 +195,9 @@ public enum HitReport {
         <tr><td>Time</td><td>\(String(format: "%.1f s (%.0f molecules/s)", run.summary.seconds, run.summary.rate))</td></tr>
 
         """
+        html += "<tr><td>Standardisation</td><td>" + (run.standardize
+            ? "on (largest organic fragment kept, charges neutralised where a hydrogen can be added or removed): \(escape(run.summary.standardized.description))"
+            : "off") + "</td></tr>\n"
         if let filters = run.filters {
             html += "<tr><td>Filters</td><td>\(escape(filters))</td></tr>\n"
         }

@@ -40,6 +40,7 @@ public struct IndexJob {
         defer { pool.shutdown() }
         let state = try WorkerState(workers: pool.threads, settings: settings, limits: limits)
         let stride = FingerprintRows.stride(bitCount: settings.size)
+        let standardizing = limits.standardize
         var summary = try streamInOrder(reader, pool: pool, batchSize: batchSize, batchesPerRound: pool.threads * 8, out: scratch,
                                         errors: errors, progressLabel: showProgress ? "index" : nil) { batch, worker in
             let parser = state.parsers[worker], generator = state.generators[worker]
@@ -54,7 +55,9 @@ public struct IndexJob {
                     result.out += [UInt8](repeating: 0, count: (stride - words.count) * 8)
                     var text = Array(batch.ids[i].utf8).map { $0 == 9 || $0 == 10 || $0 == 13 ? 32 : $0 }
                     text.append(9)
-                    text += batch.kind == .smiles ? Array(batch.bytes[batch.ranges[i]]) : Array(graph.smiles().utf8)
+                    // Standardised molecules are stored as what was indexed (canonical SMILES of the parent).
+                    text += standardizing ? Array(graph.canonicalSMILES().utf8)
+                        : batch.kind == .smiles ? Array(batch.bytes[batch.ranges[i]]) : Array(graph.smiles().utf8)
                     withUnsafeBytes(of: UInt32(text.count).littleEndian) { result.out += $0 }
                     result.out += text
                     result.written += 1
@@ -65,6 +68,8 @@ public struct IndexJob {
             }
             return result
         }
+
+        for w in 0..<state.parsers.count { summary.standardized.add(state.parsers[w].standardized) }
 
         // Index the scratch records: find each one, then write rows in popcount order.
         let fd = open(scratchPath, O_RDONLY)

@@ -12,6 +12,8 @@ public struct ScreenSummary: Sendable, Codable, Equatable {
     /// Records removed by the filters (`--where`, `--rule`, `--require`, …) before scoring:
     /// read = scored + rejected + filtered.
     public var filtered = 0
+    /// What the standardiser changed (all zero when it is off).
+    public var standardized = Standardizer.Totals()
     public var seconds = 0.0
     public init() {}
     public var rate: Double { seconds > 0 ? Double(read) / seconds : 0 }
@@ -57,7 +59,8 @@ struct ScreenCheckpoint: Codable {
     /// 3: hits carry optional uncertainties and kept columns, the pool its direction (`--minimize`),
     /// the histogram its range, and the task screened is recorded.
     /// 4: the filters (in `settings`), the filtered count and the `--filtered` file's length.
-    static let version = 4
+    /// 5: the standardiser setting (in `settings`), its counts, and what it changed in each pooled hit.
+    static let version = 5
     var version = ScreenCheckpoint.version
     var library: String
     var libraryBytes: Int64
@@ -128,7 +131,7 @@ public struct ScreenJob {
     public var hitColumns: [String] { keepColumns + properties.columns }
 
     var settingsDescription: String {
-        "top=\(top) minimize=\(minimize) task=\(task ?? "-") keep=\(keepColumns.joined(separator: "|")) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-") limits=\(limits.maxAtoms),\(limits.maxRings),\(limits.maxBranchDepth),\(limits.maxRecordBytes),\(limits.maxMolfileAtoms) filters=\(filters.description) filtered=\(filteredPath ?? "-") properties=\(properties.columns.joined(separator: "|"))"
+        "top=\(top) minimize=\(minimize) task=\(task ?? "-") keep=\(keepColumns.joined(separator: "|")) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-") limits=\(limits.maxAtoms),\(limits.maxRings),\(limits.maxBranchDepth),\(limits.maxRecordBytes),\(limits.maxMolfileAtoms) standardize=\(limits.standardize) filters=\(filters.description) filtered=\(filteredPath ?? "-") properties=\(properties.columns.joined(separator: "|"))"
     }
 
     public func run() throws -> ScreenResult {
@@ -207,23 +210,27 @@ public struct ScreenJob {
         let wantScores = allScores != nil
         let minimize = self.minimize
         let filters = self.filters
+        let standardizing = limits.standardize
         // Without a --filtered file, filtered records are listed in the errors file, marked.
         let filteredPrefix = filteredFile == nil ? "filtered: " : ""
         typealias BatchResult = (hits: [Hit], scored: Int, err: [UInt8], scores: [UInt8], values: [Float], rejected: Int, read: Int,
-                                 filteredText: [UInt8], filtered: Int)
+                                 filteredText: [UInt8], filtered: Int, standardized: Standardizer.Totals)
         try stream.run(pool: pool, prepare: { _ -> @Sendable (RecordBatch, Int) -> BatchResult in
             // Molecules that cannot beat the pool's worst hit at the start of the round cannot enter
             // it during the round either: workers skip building their hit records.
             let threshold: Hit? = state.pool.count == state.pool.capacity ? state.pool.worst : nil
             return { batch, worker in
-                var graphs: [MolecularGraph] = [], kept: [Int] = []
+                var graphs: [MolecularGraph] = [], kept: [Int] = [], changes: [String] = []
                 var err: [UInt8] = [], filteredText: [UInt8] = []
                 var read = 0, filtered = 0
+                var standardized = Standardizer.Totals()
+                let parser = workers.parsers[worker]
                 for i in 0..<batch.count {
                     if let shard, !shard.contains(record: batch.firstRecord + i) { continue }
                     read += 1
-                    switch batch.molecule(i, parser: workers.parsers[worker]) {
+                    switch batch.molecule(i, parser: parser) {
                     case .success(let graph):
+                        if standardizing { standardized.add(parser.lastChanges) }
                         if let reason = filters.rejection(graph) {
                             filtered += 1
                             if filteredPrefix.isEmpty {
@@ -233,6 +240,7 @@ public struct ScreenJob {
                             }
                         } else {
                             graphs.append(graph); kept.append(i)
+                            changes.append(standardizing ? parser.lastChanges.description : "")
                         }
                     case .failure(let error): batch.appendErrorLine(i, reason: error.message, to: &err)
                     }
@@ -263,10 +271,11 @@ public struct ScreenJob {
                         var entry = hit
                         entry.smiles = batch.kind == .smiles ? batch.text(i) : graphs[k].smiles()
                         entry.kept = batch.keptValues(i)
+                        entry.standardized = changes[k]
                         hits.append(entry)
                     }
                 }
-                return (hits, scored, err, scores, values, read - scored - filtered, read, filteredText, filtered)
+                return (hits, scored, err, scores, values, read - scored - filtered, read, filteredText, filtered, standardized)
             }
         }) { current, results in
             var scoresText: [UInt8] = []
@@ -275,6 +284,7 @@ public struct ScreenJob {
                 errorText += result.err
                 filteredText += result.filteredText
                 state.summary.filtered += result.filtered
+                state.summary.standardized.add(result.standardized)
                 scoresText += result.scores
                 for hit in result.hits { state.pool.insert(hit) }
                 state.histogram.add(result.values)
@@ -418,20 +428,21 @@ public struct ScreenJob {
 
 /// The hit-list CSV: its columns, and how `winnow merge` reads lists back and combines them.
 ///
-/// Columns: `rank,record,id,smiles,score,uncertainty,nearest_active,nearest_active_similarity,scaffold,task,inchikey`,
+/// Columns: `rank,record,id,smiles,score,uncertainty,nearest_active,nearest_active_similarity,scaffold,task,inchikey,`
+/// `standardized` (what the standardiser changed in the hit, empty when nothing or when it is off),
 /// then the `--keep-columns` in the order asked. `smiles` and `scaffold` are canonical SMILES (Winnow's
 /// own canonical order, `MolecularGraph.canonicalSMILES()`), so equal structures are equal strings. Scores are written so that they read back as the
 /// same Float (see `formatScore`), so a merge ranks exactly as the single run did.
 public enum HitList {
     public static let columns = ["rank", "record", "id", "smiles", "score", "uncertainty", "nearest_active",
-                                 "nearest_active_similarity", "scaffold", "task", "inchikey"]
+                                 "nearest_active_similarity", "scaffold", "task", "inchikey", "standardized"]
 
     public static func header(keptColumns: [String]) -> String { (columns + keptColumns).map(csvField).joined(separator: ",") }
 
     public static func line(_ h: ExplainedHit, task: String) -> String {
         ([String(h.rank), String(h.hit.record), csvField(h.hit.id), csvField(h.hit.smiles), formatScore(h.hit.score),
           h.hit.uncertainty.map(formatScore) ?? "", csvField(h.nearestActive),
-          h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? "", csvField(h.scaffold), csvField(task), csvField(h.inchiKey)]
+          h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? "", csvField(h.scaffold), csvField(task), csvField(h.inchiKey), csvField(h.hit.standardized)]
          + h.hit.kept.map(csvField)).joined(separator: ",")
     }
 
@@ -480,6 +491,7 @@ public enum HitList {
                                                              kept: Array(f[columns.count...])),
                                    nearestActive: f[6], nearestActiveSimilarity: Double(f[7]), scaffold: f[8])
             hit.inchiKey = f[10]
+            hit.hit.standardized = f[11]
             return hit
         }
         return File(path: path, hits: hits, task: task, keptColumns: Array(table.header[columns.count...]))

@@ -8,6 +8,8 @@ public struct Hit: Sendable, Codable, Equatable {
     public var uncertainty: Float?
     /// Library columns (`--keep-columns`) carried through to the outputs, in the order asked.
     public var kept: [String]
+    /// What the standardiser changed in this molecule ("" when nothing, or when it is off).
+    public var standardized = ""
 
     public init(record: Int, id: String, smiles: String, score: Float, uncertainty: Float?, kept: [String] = []) {
         self.record = record; self.id = id; self.smiles = smiles; self.score = score; self.uncertainty = uncertainty; self.kept = kept

@@ -20,6 +20,7 @@ struct CampaignInitCommand: ParsableCommand {
     @Option(help: "Campaign file to create (SQLite).") var campaign: String
     @Option(help: "Compound library to pick from (smi, csv, tsv, sdf, gzip or not).") var pool: String
     @OptionGroup var input: InputOptions
+    @OptionGroup var standardizeOptions: StandardizeOptions
     @Option(help: "CSV/TSV of labels known before the first round.") var labels: String?
     @Option(help: "Id column of the labels file.") var labelsIdColumn = "id"
     @Option(help: "Label column of the labels file (default: label, value, active, activity, result or score).") var labelColumn: String?
@@ -60,8 +61,10 @@ struct CampaignInitCommand: ParsableCommand {
         let started = Date()
         let summary = try Campaign.initialize(path: campaign, pool: pool, format: input.libraryFormat, smilesColumn: input.smilesColumn,
                                               idColumn: input.idColumn, labels: labelFile, settings: settings,
-                                              threads: threads ?? defaultThreadCount(), progress: true, limits: input.limits)
+                                              threads: threads ?? defaultThreadCount(), progress: true,
+                                              limits: standardizeOptions.apply(to: input.limits, defaultOn: true))
         print("campaign \(campaign): pool \(summary.pool) molecules from \(pool) (\(summary.read) records, \(summary.rejected) rejected: `winnow campaign status` lists them)")
+        if standardizeOptions.standardize ?? true { print("pool " + summary.standardized.description) }
         if labelFile != nil {
             let kind = settings.taskKind == .classification ? ", \(summary.actives) active" : ""
             print("initial labels: \(summary.labelled)\(kind); \(summary.external) labelled molecules from outside the pool")

@@ -21,6 +21,7 @@ struct FingerprintCommand: ParsableCommand {
     var input: String
 
     @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var standardizeOptions: StandardizeOptions
 
     @Option(name: .shortAndLong, help: "Output file (default: standard output).")
     var output: String?
@@ -49,7 +50,7 @@ struct FingerprintCommand: ParsableCommand {
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
         job.idColumn = inputOptions.idColumn
-        job.limits = inputOptions.limits
+        job.limits = standardizeOptions.apply(to: inputOptions.limits, defaultOn: false)
         job.output = output
         job.errorsPath = errors
         job.settings = morgan.settings
@@ -60,5 +61,6 @@ struct FingerprintCommand: ParsableCommand {
         printToStandardError(String(
             format: "winnow fingerprint: read %d, written %d, rejected %d in %.2f s (%.0f molecules/s)",
             summary.read, summary.written, summary.rejected, summary.seconds, summary.rate))
+        if job.limits.standardize { printToStandardError(standardizationNote(command: "fingerprint", summary.standardized)) }
     }
 }

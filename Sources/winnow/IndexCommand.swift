@@ -23,6 +23,7 @@ struct IndexCommand: ParsableCommand {
     var input: String
 
     @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var standardizeOptions: StandardizeOptions
 
     @Option(name: .shortAndLong, help: "Index file to write (.wfp).")
     var output: String?
@@ -65,7 +66,7 @@ struct IndexCommand: ParsableCommand {
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
         job.idColumn = inputOptions.idColumn
-        job.limits = inputOptions.limits
+        job.limits = standardizeOptions.apply(to: inputOptions.limits, defaultOn: false)
         job.errorsPath = errors
         job.settings = morgan.settings
         job.threads = threads ?? defaultThreadCount()
@@ -74,5 +75,6 @@ struct IndexCommand: ParsableCommand {
         printToStandardError(String(
             format: "winnow index: read %d, indexed %d, rejected %d in %.2f s (%.0f molecules/s); %@",
             summary.read, summary.written, summary.rejected, summary.seconds, summary.rate, output))
+        if job.limits.standardize { printToStandardError(standardizationNote(command: "index", summary.standardized)) }
     }
 }

@@ -25,6 +25,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Model file.") var model: String
     @Argument(help: "Library file (.smi, .csv, .tsv, .sdf, optionally .gz), or '-' for standard input.") var input: String
     @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var standardizeOptions: StandardizeOptions
     @Option(help: "Only this task of a multi-task model (default: every task, each in its own columns).") var task: String?
     @Option(name: .shortAndLong, help: "Output CSV (default: standard output).") var output: String?
     @Option(help: "Write rejected records here.") var errors: String?
@@ -42,19 +43,21 @@ struct PredictCommand: ParsableCommand {
         // Ranking needs one task, as the screen does: a multi-task model without --task is refused.
         let tasks = task != nil || ranked != nil ? [try ModelTask.index(in: trained.header, requested: task, modelPath: model)]
             : Array(trained.header.tasks.indices)
-        let summary = try Self.score(trained, tasks: tasks, input: input, inputOptions: inputOptions, output: output, errorsPath: errors,
-                                     threads: threads ?? defaultThreadCount(), progress: !quiet, ranked: ranked)
+        let limits = standardizeOptions.apply(to: inputOptions.limits, defaultOn: false)
+        let summary = try Self.score(trained, tasks: tasks, input: input, inputOptions: inputOptions, limits: limits, output: output,
+                                     errorsPath: errors, threads: threads ?? defaultThreadCount(), progress: !quiet, ranked: ranked)
         printToStandardError(String(format: "winnow predict: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s)",
                                     summary.read, summary.written, summary.rejected, summary.seconds, summary.rate))
+        if limits.standardize { printToStandardError(standardizationNote(command: "predict", summary.standardized)) }
         if summary.written == 0 { throw nothingScored(command: "predict", summary: summary, library: input) }
     }
 
     /// Streams the library in batches through one model copy per worker and writes rows in input order.
-    static func score(_ trained: TrainedModel, tasks: [Int], input: String, inputOptions: InputOptions, output: String?, errorsPath: String?,
-                      threads: Int, progress showProgress: Bool, ranked: RankedRows? = nil) throws -> RunSummary {
+    static func score(_ trained: TrainedModel, tasks: [Int], input: String, inputOptions: InputOptions, limits: InputLimits, output: String?,
+                      errorsPath: String?, threads: Int, progress showProgress: Bool, ranked: RankedRows? = nil) throws -> RunSummary {
         let reader = try LibraryReader(path: input, format: inputOptions.libraryFormat, smilesColumn: inputOptions.smilesColumn,
                                        idColumn: inputOptions.idColumn)
-        reader.maxRecordBytes = inputOptions.limits.maxRecordBytes
+        reader.maxRecordBytes = limits.maxRecordBytes
         let out = try OutputFile(path: output)
         let errors = try errorsPath.map { (p) throws(InputError) in try OutputFile(path: p) }
         try errors?.write("record\tid\tinput\treason\n")
@@ -62,10 +65,10 @@ struct PredictCommand: ParsableCommand {
         let columns = names.count == 1 ? ["score", "uncertainty"] : tasks.flatMap { ["score_\(names[$0])", "uncertainty_\(names[$0])"] }
         try out.write((["id", "smiles"] + columns).map(csvField).joined(separator: ",") + "\n")
         let hasUncertainty = trained.hasUncertainty
-        let pool = WorkerPool(threads: threads, stackSize: inputOptions.limits.parserStackBytes)
+        let pool = WorkerPool(threads: threads, stackSize: limits.parserStackBytes)
         defer { pool.shutdown() }
-        let workers = try ModelWorkers(trained, count: pool.threads, limits: inputOptions.limits)
-        return try streamInOrder(reader, pool: pool, batchSize: 256, batchesPerRound: pool.threads * 4, out: out, errors: errors,
+        let workers = try ModelWorkers(trained, count: pool.threads, limits: limits)
+        var summary = try streamInOrder(reader, pool: pool, batchSize: 256, batchesPerRound: pool.threads * 4, out: out, errors: errors,
                                  progressLabel: showProgress ? "predict" : nil, ranked: ranked) { [sorting = ranked != nil] batch, worker in
             var result = BatchOutput()
             var graphs: [MolecularGraph] = [], kept: [Int] = []
@@ -99,5 +102,7 @@ struct PredictCommand: ParsableCommand {
             result.rejected = batch.count - result.written
             return result
         }
+        for w in 0..<workers.parsers.count { summary.standardized.add(workers.parsers[w].standardized) }
+        return summary
     }
 }

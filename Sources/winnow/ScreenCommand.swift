@@ -13,9 +13,14 @@ struct ScreenCommand: ParsableCommand {
         Streams the library through parsing, featurising and scoring on all cores and keeps the best
         --top hits in bounded memory. Hit list columns: rank, record, id, smiles, score, uncertainty,
         nearest_active (from the model's training actives), nearest_active_similarity (Tanimoto on
-        Morgan r2/2048 bits), scaffold (Bemis-Murcko), task, then any --keep-columns. Ties are broken
+        Morgan r2/2048 bits), scaffold (Bemis-Murcko), task, inchikey, standardized, then any --keep-columns. Ties are broken
         by input order. A model with several tasks needs --task NAME. Exit status 3: nothing could be
         scored (an empty library, or every record rejected or filtered).
+
+        Molecules are standardised when read unless --no-standardize is given: the largest organic
+        fragment is kept and charges that a hydrogen can neutralise are neutralised, so a salt and its
+        parent are one molecule with one score. The hit list's smiles and scaffold are canonical SMILES,
+        inchikey the standard InChIKey, standardized what the standardiser changed in the hit.
 
         Filters run on each molecule before it is scored (descriptor conditions first, then SMARTS,
         then alert sets); a filtered record is counted (read = scored + rejected + filtered) and
@@ -30,6 +35,7 @@ struct ScreenCommand: ParsableCommand {
     @Option(help: "Model file.") var model: String
     @Option(help: "Library file (.smi, .csv, .tsv, .sdf, optionally .gz), or '-' for standard input.") var library: String
     @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var standardizeOptions: StandardizeOptions
     @Option(help: "Hits to keep.") var top = 1000
     @Option(help: "Model task to screen on (required when the model has several; default: its only task).") var task: String?
     @Flag(help: "Lowest score first (docking-like scores); the default ranks the highest first.") var minimize = false
@@ -139,7 +145,7 @@ struct ScreenCommand: ParsableCommand {
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
         job.idColumn = inputOptions.idColumn
-        job.limits = inputOptions.limits
+        job.limits = standardizeOptions.apply(to: inputOptions.limits, defaultOn: true)
         job.top = top
         job.errorsPath = errors
         job.allScoresPath = allScores
@@ -162,15 +168,16 @@ struct ScreenCommand: ParsableCommand {
         var diversity: (threshold: Double, asked: Int, candidates: Int)? = nil
         if let diverse, let candidates = result.diversityCandidates { diversity = (diverse, top, candidates) }
         if let report {
-            try HitReport.writeHTML(hits, model: result.model, run: .init(modelPath: model, libraryPath: library, summary: summary,
-                                                                          histogram: result.histogram, shard: shard, task: result.task,
-                                                                          minimize: minimize, diversity: diversity, limits: limits,
-                                                                          columns: job.hitColumns, filters: filters.isEmpty ? nil : filters.description),
-                                    to: report)
+            var run = HitReport.RunInfo(modelPath: model, libraryPath: library, summary: summary, histogram: result.histogram, shard: shard,
+                                        task: result.task, minimize: minimize, diversity: diversity, limits: limits,
+                                        columns: job.hitColumns, filters: filters.isEmpty ? nil : filters.description)
+            run.standardize = job.limits.standardize
+            try HitReport.writeHTML(hits, model: result.model, run: run, to: report)
         }
         let filteredCount = filters.isEmpty ? "" : ", filtered \(summary.filtered)"
         printToStandardError(String(format: "winnow screen: read %d, scored %d, rejected %d%@ in %.2f s (%.0f molecules/s); %d hits in %@",
                                     summary.read, summary.scored, summary.rejected, filteredCount, summary.seconds, summary.rate, hits.count, output))
+        if job.limits.standardize { printToStandardError(standardizationNote(command: "screen", summary.standardized)) }
         for note in result.notes { printToStandardError("winnow screen: note: " + note) }
         if let diversity, hits.count < top {
             printToStandardError("winnow screen: note: " + HitReport.diversitySentence(threshold: diversity.threshold, allowed: hits.count,

@@ -48,4 +48,94 @@ import WinnowTestSupport
         #expect(stringsByKey.count > 500)
         #expect(keysByString.values.allSatisfy { $0.count == 1 } && stringsByKey.values.allSatisfy { $0.count == 1 })
     }
+
+    /// Salt forms from HIV/BBBP/Tox21 next to their parents (RDKit's standardised molecule), in one
+    /// library: `salt\tSALT_<id>` then `parent\tPARENT_<id>`.
+    static func saltLibrary(in folder: URL, limit: Int = 300) throws -> (path: String, pairs: Int) {
+        let path = TestPaths.repository.appendingPathComponent("Tests/ChemistryTests/Fixtures/standardize_rdkit.tsv").path
+        let listed = Set(try TestPaths.tsv(TestPaths.repository.appendingPathComponent("Tests/ChemistryTests/Fixtures/standardize_known_differences.tsv").path).map { $0[0] })
+        var text = "", pairs = 0
+        for row in try TestPaths.tsv(path).dropFirst() where row[1].contains(".") && !listed.contains(row[0]) && pairs < limit {
+            text += "\(row[1])\tSALT_\(row[0])\n\(row[2])\tPARENT_\(row[0])\n"
+            pairs += 1
+        }
+        let library = folder.appendingPathComponent("salts.smi").path
+        try text.write(toFile: library, atomically: true, encoding: .utf8)
+        return (library, pairs)
+    }
+
+    /// The issue's bug: `A.Cl` and `A` were scored as two molecules. Standardised (the screen's
+    /// default), each salt has its parent's SMILES and score; with --no-standardize they differ.
+    @Test func saltAndParentScoreAlike() throws {
+        let folder = try TestPaths.scratch("salts")
+        let (library, pairs) = try Self.saltLibrary(in: folder)
+        #expect(pairs > 250)
+        for standardize in [true, false] {
+            let hits = folder.appendingPathComponent("hits-\(standardize).csv").path
+            let report = folder.appendingPathComponent("report-\(standardize).html").path
+            let result = try runWinnow(["screen", "--model", Self.model, "--library", library, "--top", "100000", "-o", hits,
+                                        "--report", report, "--quiet"] + (standardize ? [] : ["--no-standardize"]))
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("winnow screen: standardised ") == standardize, "\(result.stderr)")
+            let (header, rows) = try Self.hitRows(hits)
+            guard let id = header.firstIndex(of: "id"), let score = header.firstIndex(of: "score"), let smiles = header.firstIndex(of: "smiles"),
+                  let changed = header.firstIndex(of: "standardized") else { Issue.record("\(header)"); return }
+            var byID: [String: [String]] = [:]
+            for row in rows { byID[row[id]] = row }
+            var same = 0
+            for (name, salt) in byID where name.hasPrefix("SALT_") {
+                guard let parent = byID["PARENT_" + name.dropFirst(5)] else { continue }
+                if salt[score] == parent[score] && salt[smiles] == parent[smiles] { same += 1 }
+                if standardize { #expect(salt[changed].hasPrefix("removed "), "\(salt[changed])") } else { #expect(salt[changed].isEmpty) }
+            }
+            if standardize {
+                #expect(same == pairs)
+                #expect(try Self.read(report).contains("<tr><td>Standardisation</td><td>on "))
+            } else {
+                #expect(same == 0)
+                #expect(try Self.read(report).contains("<tr><td>Standardisation</td><td>off</td></tr>"))
+            }
+        }
+    }
+
+    /// predict, fingerprint and index standardise only when asked, and say so.
+    @Test func otherCommandsStandardiseWhenAsked() throws {
+        let folder = try TestPaths.scratch("salts-other")
+        let (library, pairs) = try Self.saltLibrary(in: folder, limit: 50)
+        for standardize in [true, false] {
+            let flag = standardize ? ["--standardize"] : []
+            let scores = folder.appendingPathComponent("scores-\(standardize).csv").path
+            let predicted = try runWinnow(["predict", "--model", Self.model, library, "-o", scores, "--quiet"] + flag)
+            #expect(predicted.status == 0, "\(predicted.stderr)")
+            #expect(predicted.stderr.contains("winnow predict: standardised 50 molecules (fragments removed from 50") == standardize, "\(predicted.stderr)")
+            let rows = try Self.read(scores).split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+            #expect(rows.count == 2 * pairs)
+            let equal = stride(from: 0, to: rows.count, by: 2).filter { rows[$0].last == rows[$0 + 1].last }.count
+            if standardize { #expect(equal == pairs) } else { #expect(equal < pairs / 2) }
+
+            let fps = folder.appendingPathComponent("fp-\(standardize).fps").path
+            let printed = try runWinnow(["fingerprint", library, "-o", fps, "--quiet"] + flag)
+            #expect(printed.status == 0 && printed.stderr.contains("winnow fingerprint: standardised") == standardize, "\(printed.stderr)")
+            let lines = try Self.read(fps).split(separator: "\n")
+            #expect(lines.contains { $0.hasPrefix("#software=") && $0.contains("standardized") } == standardize)
+            let bits = lines.filter { !$0.hasPrefix("#") }.map { $0.split(separator: "\t")[0] }
+            let sameBits = stride(from: 0, to: bits.count, by: 2).filter { bits[$0] == bits[$0 + 1] }.count
+            if standardize { #expect(sameBits == pairs) } else { #expect(sameBits < pairs / 2) }
+        }
+        let index = folder.appendingPathComponent("salts.wdx").path
+        let indexed = try runWinnow(["index", library, "-o", index, "--standardize", "--quiet"])
+        #expect(indexed.status == 0 && indexed.stderr.contains("winnow index: standardised 50 molecules"), "\(indexed.stderr)")
+    }
+
+    /// A checkpointed screen records the setting: resuming with the other one is refused.
+    @Test func resumeWithTheOtherSettingIsRefused() throws {
+        let folder = try TestPaths.scratch("salts-resume")
+        let (library, _) = try Self.saltLibrary(in: folder, limit: 20)
+        let checkpoint = folder.appendingPathComponent("ck").path
+        let hits = folder.appendingPathComponent("hits.csv").path
+        #expect(try runWinnow(["screen", "--model", Self.model, "--library", library, "-o", hits, "--checkpoint", checkpoint, "--quiet"]).status == 0)
+        let other = try runWinnow(["screen", "--model", Self.model, "--library", library, "-o", hits, "--checkpoint", checkpoint,
+                                   "--resume", "--no-standardize", "--quiet"])
+        #expect(other.status != 0 && other.stderr.contains("was made by a screen with another library, model or settings"), "\(other.stderr)")
+    }
 }
