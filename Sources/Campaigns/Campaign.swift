@@ -15,6 +15,9 @@ public enum Campaign {
         public var labelled = 0
         public var actives = 0
         public var external = 0
+        /// Records left out as duplicates of an earlier record's structure (`dedupe`); they are in the
+        /// rejected list with the record they repeat (read = pool + rejected + duplicates).
+        public var duplicates = 0
         /// What the standardiser changed in the pool (all zero when it is off).
         public var standardized = Standardizer.Totals()
     }
@@ -23,7 +26,8 @@ public enum Campaign {
     /// its reason), and the initial labels, in one transaction.
     public static func initialize(path: String, pool poolPath: String, format: LibraryFormat? = nil, smilesColumn: String? = nil,
                                   idColumn: String? = nil, labels: LabelFile? = nil, settings: CampaignSettings,
-                                  threads: Int = 1, progress: Bool = false, limits: InputLimits = InputLimits()) throws -> InitSummary {
+                                  threads: Int = 1, progress: Bool = false, limits: InputLimits = InputLimits(),
+                                  dedupe: Bool = false) throws -> InitSummary {
         let poolHash = try fileHash(poolPath)
         let reader = try LibraryReader(path: poolPath, format: format, smilesColumn: smilesColumn, idColumn: idColumn)
         reader.maxRecordBytes = limits.maxRecordBytes
@@ -47,11 +51,18 @@ public enum Campaign {
                 var firstRecordOf: [String: Int] = [:]
                 let line = ProgressLine(label: "campaign init")
                 let stream = BatchStream(reader: reader, batchSize: 256, roundSize: workers.threads * 8 * 256)
+                // With dedupe, each molecule's canonical structure key (computed by the workers).
+                var firstOfStructure: [StructureKey: (record: Int, id: String)] = [:]
                 try stream.run(pool: workers, prepare: { _ in
-                    { batch, worker in (0..<batch.count).map { batch.molecule($0, parser: parsers[worker]) } }
+                    { batch, worker in
+                        (0..<batch.count).map { i -> (Result<MolecularGraph, MoleculeError>, StructureKey?) in
+                            let result = batch.molecule(i, parser: parsers[worker])
+                            return (result, dedupe ? (try? result.get())?.canonicalKey() : nil)
+                        }
+                    }
                 }) { round, results in
                     for (batch, parsed) in zip(round.batches, results) {
-                        for (i, result) in parsed.enumerated() {
+                        for (i, (result, key)) in parsed.enumerated() {
                             let record = batch.firstRecord + i
                             let id = batch.ids[i]
                             summary.read += 1
@@ -62,6 +73,15 @@ public enum Campaign {
                                                                      reason: "duplicate id \(id) (first at record \(first)); campaign ids must be unique")
                                     summary.rejected += 1
                                     continue
+                                }
+                                if let key {
+                                    if let first = firstOfStructure[key] {
+                                        try tx.insertRejected(record: record, id: id, input: batch.kind == .smiles ? batch.text(i) : graph.smiles(),
+                                                              reason: "duplicate of record \(first.record) (id \(first.id)): same structure after standardising")
+                                        summary.duplicates += 1
+                                        continue
+                                    }
+                                    firstOfStructure[key] = (record, id)
                                 }
                                 firstRecordOf[id] = record
                                 // A standardised molecule is stored as what the campaign learns from.

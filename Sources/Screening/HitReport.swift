@@ -126,7 +126,7 @@ public enum HitReport {
                 ("score", formatScore(h.hit.score)), ("uncertainty", h.hit.uncertainty.map(formatScore) ?? ""),
                 ("nearest_active", h.nearestActive),
                 ("nearest_active_similarity", h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? ""),
-                ("scaffold", h.scaffold), ("task", task), ("inchikey", h.inchiKey), ("standardized", h.hit.standardized),
+                ("scaffold", h.scaffold), ("task", task), ("inchikey", h.inchiKey), ("standardized", h.hit.standardized), ("duplicates", h.duplicates), ("duplicate_ids", h.duplicateIDs),
             ]
             items += zip(keptColumns, h.hit.kept).map { ($0, $1) }
             if let refusal { items.append(("depiction", refusal)) }
@@ -191,7 +191,7 @@ public enum HitReport {
         <tr><td>Model metrics</td><td>\(escape(header.metrics.filter { $0.key.hasPrefix("test.") && !$0.key.hasSuffix("molecules") }.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: ", ")))</td></tr>
         <tr><td>Task</td><td>\(escape(run.task)) (\(run.minimize ? "lowest score first, --minimize" : "highest score first"))</td></tr>
         <tr><td>Library</td><td>\(escape(run.libraryPath))\(run.shard.map { " (shard \($0))" } ?? "")</td></tr>
-        <tr><td>Molecules</td><td>read \(run.summary.read), scored \(run.summary.scored), rejected \(run.summary.rejected)\(run.filters == nil ? "" : ", filtered \(run.summary.filtered)")</td></tr>
+        <tr><td>Molecules</td><td>read \(run.summary.read), scored \(run.summary.scored), rejected \(run.summary.rejected)\(run.filters == nil ? "" : ", filtered \(run.summary.filtered)")\(run.summary.duplicates == 0 ? "" : ", duplicates \(run.summary.duplicates)")</td></tr>
         <tr><td>Time</td><td>\(String(format: "%.1f s (%.0f molecules/s)", run.summary.seconds, run.summary.rate))</td></tr>
 
         """

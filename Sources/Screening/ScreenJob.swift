@@ -14,6 +14,9 @@ public struct ScreenSummary: Sendable, Codable, Equatable {
     public var filtered = 0
     /// What the standardiser changed (all zero when it is off).
     public var standardized = Standardizer.Totals()
+    /// Records with the same (standardised) structure as an earlier record, not scored (`--dedupe`):
+    /// read = scored + rejected + filtered + duplicates.
+    public var duplicates = 0
     public var seconds = 0.0
     public init() {}
     public var rate: Double { seconds > 0 ? Double(read) / seconds : 0 }
@@ -26,6 +29,10 @@ public struct ExplainedHit: Sendable {
     public var nearestActive: String
     public var nearestActiveSimilarity: Double?
     public var scaffold: String
+    /// With `--dedupe`: how many later records had this hit's structure, and their ids (`;`-joined);
+    /// empty without `--dedupe`.
+    public var duplicates = ""
+    public var duplicateIDs = ""
     /// Standard InChIKey of the hit's (standardised) structure, from Open Babel's InChI plugin; empty
     /// when the hit could not be read again or InChI refused it.
     public var inchiKey = ""
@@ -113,6 +120,9 @@ public struct ScreenJob {
     public var filteredPath: String?
     /// Descriptor and alert columns computed for the final hits.
     public var properties = HitProperties()
+    /// Score each structure once (`--dedupe`): a record whose standardised structure (canonical key)
+    /// was seen earlier in this screen (or shard) is counted as a duplicate of that record.
+    public var dedupe = false
     /// Records per round: fixed, so that rounds (and checkpoints) do not depend on the thread count.
     /// Large enough that the end-of-round wait for the last batch costs little (about 1% on 2 threads).
     public var roundSize = 16384
@@ -131,7 +141,7 @@ public struct ScreenJob {
     public var hitColumns: [String] { keepColumns + properties.columns }
 
     var settingsDescription: String {
-        "top=\(top) minimize=\(minimize) task=\(task ?? "-") keep=\(keepColumns.joined(separator: "|")) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-") limits=\(limits.maxAtoms),\(limits.maxRings),\(limits.maxBranchDepth),\(limits.maxRecordBytes),\(limits.maxMolfileAtoms) standardize=\(limits.standardize) filters=\(filters.description) filtered=\(filteredPath ?? "-") properties=\(properties.columns.joined(separator: "|"))"
+        "top=\(top) minimize=\(minimize) task=\(task ?? "-") keep=\(keepColumns.joined(separator: "|")) diverse=\(diverse.map { String($0) } ?? "-") shard=\(shard?.description ?? "-") format=\(format?.rawValue ?? "-") smiles=\(smilesColumn ?? "-") id=\(idColumn ?? "-") allScores=\(allScoresPath ?? "-") errors=\(errorsPath ?? "-") limits=\(limits.maxAtoms),\(limits.maxRings),\(limits.maxBranchDepth),\(limits.maxRecordBytes),\(limits.maxMolfileAtoms) standardize=\(limits.standardize) filters=\(filters.description) filtered=\(filteredPath ?? "-") properties=\(properties.columns.joined(separator: "|")) dedupe=\(dedupe)"
     }
 
     public func run() throws -> ScreenResult {
@@ -149,6 +159,9 @@ public struct ScreenJob {
         let modelHash = fnv1aHex(modelData)
         let libraryBytes = library == "-" ? -1 : ((try? FileManager.default.attributesOfItem(atPath: library)[.size] as? NSNumber)?.int64Value ?? -1)
         let checkpointURL = checkpointDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("screen.checkpoint.json") }
+        if dedupe && checkpointDirectory != nil {
+            throw InputError("--dedupe cannot be combined with --checkpoint: the table of structures seen is not saved in checkpoints")
+        }
 
         var state = ScreenCheckpoint(library: library, libraryBytes: libraryBytes, modelHash: modelHash, settings: settingsDescription,
                                      recordsDone: 0, summary: ScreenSummary(), pool: TopHits(capacity: poolSize, minimize: minimize),
@@ -214,7 +227,9 @@ public struct ScreenJob {
         // Without a --filtered file, filtered records are listed in the errors file, marked.
         let filteredPrefix = filteredFile == nil ? "filtered: " : ""
         typealias BatchResult = (hits: [Hit], scored: Int, err: [UInt8], scores: [UInt8], values: [Float], rejected: Int, read: Int,
-                                 filteredText: [UInt8], filtered: Int, standardized: Standardizer.Totals)
+                                 filteredText: [UInt8], filtered: Int, standardized: Standardizer.Totals, dedupe: BatchDedupe)
+        let table = DedupeTable()
+        let dedupe = self.dedupe
         try stream.run(pool: pool, prepare: { _ -> @Sendable (RecordBatch, Int) -> BatchResult in
             // Molecules that cannot beat the pool's worst hit at the start of the round cannot enter
             // it during the round either: workers skip building their hit records.
@@ -224,6 +239,8 @@ public struct ScreenJob {
                 var err: [UInt8] = [], filteredText: [UInt8] = []
                 var read = 0, filtered = 0
                 var standardized = Standardizer.Totals()
+                var found = BatchDedupe()
+                var firstInBatch: [StructureKey: Int] = [:]
                 let parser = workers.parsers[worker]
                 for i in 0..<batch.count {
                     if let shard, !shard.contains(record: batch.firstRecord + i) { continue }
@@ -231,8 +248,21 @@ public struct ScreenJob {
                     switch batch.molecule(i, parser: parser) {
                     case .success(let graph):
                         if standardizing { standardized.add(parser.lastChanges) }
+                        if dedupe {
+                            // Structures seen in earlier rounds or earlier in this batch are not scored;
+                            // the first of a structure in another batch of this round is found when the
+                            // round is delivered (in input order).
+                            let key = graph.canonicalKey()
+                            if let first = table.firstRecord(key) ?? firstInBatch[key] {
+                                found.duplicates.append((i, first))
+                                continue
+                            }
+                            firstInBatch[key] = batch.firstRecord + i
+                            found.firsts.append((key, i))
+                        }
                         if let reason = filters.rejection(graph) {
                             filtered += 1
+                            if dedupe { found.outcomes[i] = .filtered }
                             if filteredPrefix.isEmpty {
                                 batch.appendErrorLine(i, reason: reason, to: &filteredText)
                             } else {
@@ -263,6 +293,7 @@ public struct ScreenJob {
                         }
                         scored += 1
                         values.append(score)
+                        if dedupe { found.outcomes[i] = .scored(score) }
                         if wantScores {
                             scores += Array(AllScores.line(record: record, id: batch.ids[i], score: score, uncertainty: uncertainty, task: taskName).utf8)
                         }
@@ -275,11 +306,21 @@ public struct ScreenJob {
                         hits.append(entry)
                     }
                 }
-                return (hits, scored, err, scores, values, read - scored - filtered, read, filteredText, filtered, standardized)
+                return (hits, scored, err, scores, values, read - scored - filtered - found.duplicates.count, read, filteredText, filtered,
+                        standardized, found)
             }
-        }) { current, results in
+        }) { current, delivered in
             var scoresText: [UInt8] = []
             var errorText: [UInt8] = [], filteredText: [UInt8] = []
+            var results = delivered
+            if dedupe {
+                for (b, batch) in current.batches.enumerated() {
+                    // Duplicates are listed where filtered records go: --filtered, else --errors.
+                    let listed = table.deliver(&results[b], batch: batch)
+                    if filteredFile == nil { results[b].err += listed } else { results[b].filteredText += listed }
+                    state.summary.duplicates += results[b].dedupe.duplicates.count
+                }
+            }
             for result in results {
                 errorText += result.err
                 filteredText += result.filteredText
@@ -315,7 +356,14 @@ public struct ScreenJob {
         try allScores?.close()
         try filteredFile?.close()
         state.summary.seconds = secondsBefore + Date().timeIntervalSince(started)
-        let (hits, notes) = try explain(state.pool.sorted(), model: trained)
+        var (hits, notes) = try explain(state.pool.sorted(), model: trained)
+        if dedupe {
+            for k in hits.indices {
+                let others = table.duplicatesOf[hits[k].hit.record] ?? []
+                hits[k].duplicates = String(others.count)
+                hits[k].duplicateIDs = others.map { $0.id }.joined(separator: ";")
+            }
+        }
         try HitList.write(hits, task: taskName, keptColumns: hitColumns, to: output)
         if let checkpointURL {
             state.recordsDone = reader.recordsRead
@@ -428,21 +476,23 @@ public struct ScreenJob {
 
 /// The hit-list CSV: its columns, and how `winnow merge` reads lists back and combines them.
 ///
-/// Columns: `rank,record,id,smiles,score,uncertainty,nearest_active,nearest_active_similarity,scaffold,task,inchikey,`
+/// Columns: `rank,record,id,smiles,score,uncertainty,nearest_active,nearest_active_similarity,scaffold,task,inchikey,`, then
 /// `standardized` (what the standardiser changed in the hit, empty when nothing or when it is off),
+/// `duplicates,duplicate_ids` (with `--dedupe`: later records of the same structure, their count and ids),
 /// then the `--keep-columns` in the order asked. `smiles` and `scaffold` are canonical SMILES (Winnow's
 /// own canonical order, `MolecularGraph.canonicalSMILES()`), so equal structures are equal strings. Scores are written so that they read back as the
 /// same Float (see `formatScore`), so a merge ranks exactly as the single run did.
 public enum HitList {
     public static let columns = ["rank", "record", "id", "smiles", "score", "uncertainty", "nearest_active",
-                                 "nearest_active_similarity", "scaffold", "task", "inchikey", "standardized"]
+                                 "nearest_active_similarity", "scaffold", "task", "inchikey", "standardized", "duplicates", "duplicate_ids"]
 
     public static func header(keptColumns: [String]) -> String { (columns + keptColumns).map(csvField).joined(separator: ",") }
 
     public static func line(_ h: ExplainedHit, task: String) -> String {
         ([String(h.rank), String(h.hit.record), csvField(h.hit.id), csvField(h.hit.smiles), formatScore(h.hit.score),
           h.hit.uncertainty.map(formatScore) ?? "", csvField(h.nearestActive),
-          h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? "", csvField(h.scaffold), csvField(task), csvField(h.inchiKey), csvField(h.hit.standardized)]
+          h.nearestActiveSimilarity.map { String(format: "%.4f", $0) } ?? "", csvField(h.scaffold), csvField(task), csvField(h.inchiKey), csvField(h.hit.standardized),
+          csvField(h.duplicates), csvField(h.duplicateIDs)]
          + h.hit.kept.map(csvField)).joined(separator: ",")
     }
 
@@ -492,6 +542,8 @@ public enum HitList {
                                    nearestActive: f[6], nearestActiveSimilarity: Double(f[7]), scaffold: f[8])
             hit.inchiKey = f[10]
             hit.hit.standardized = f[11]
+            hit.duplicates = f[12]
+            hit.duplicateIDs = f[13]
             return hit
         }
         return File(path: path, hits: hits, task: task, keptColumns: Array(table.header[columns.count...]))
@@ -638,5 +690,93 @@ final class AppendFile {
             unlink(temporary)
             throw InputError("\(path): cannot put the finished file in place (\(reason))")
         }
+    }
+}
+
+/// What one batch's worker found for `--dedupe`: records whose structure it had already met (in an
+/// earlier round or earlier in the batch), and the first records of new structures with what became
+/// of them (so that the delivery step can take one back when an earlier batch of the same round had
+/// the structure).
+struct BatchDedupe: Sendable {
+    enum Outcome: Sendable { case scored(Float), filtered }
+    /// (index in the batch, first record of the structure).
+    var duplicates: [(index: Int, first: Int)] = []
+    /// (structure key, index in the batch) of structures new to this batch, in input order.
+    var firsts: [(key: StructureKey, index: Int)] = []
+    /// How each new structure's record ended (absent: rejected, e.g. a non-finite score).
+    var outcomes: [Int: Outcome] = [:]
+}
+
+/// The structures a `--dedupe` screen has seen: 128-bit canonical keys with the record that had each
+/// first (about 60 bytes a structure in a Swift dictionary: some 95 MB for the 1.58M MOSES set), and
+/// for structures met more than once, the later records and their ids (memory grows with the
+/// duplicates, not with the library).
+///
+/// `@unchecked Sendable`: workers only read it (`firstRecord`) while a round runs; it is written only
+/// by `deliver`, on the batch stream's calling thread between rounds, when no worker runs.
+final class DedupeTable: @unchecked Sendable {
+    private var first: [StructureKey: Int] = [:]
+    private(set) var duplicatesOf: [Int: [(record: Int, id: String)]] = [:]
+
+    func firstRecord(_ key: StructureKey) -> Int? { first[key] }
+
+    /// Takes one batch's results in input order: new structures are recorded; a structure another
+    /// batch of this round met first turns its record into a duplicate, and what the worker did with
+    /// it (a score, a hit, a filtered line) is taken back. Each duplicate is listed (record, id,
+    /// input, `duplicate of record N`) in the returned lines.
+    func deliver(_ result: inout (hits: [Hit], scored: Int, err: [UInt8], scores: [UInt8], values: [Float], rejected: Int, read: Int,
+                                  filteredText: [UInt8], filtered: Int, standardized: Standardizer.Totals, dedupe: BatchDedupe),
+                 batch: RecordBatch) -> [UInt8] {
+        var list: [UInt8] = []
+        var takenBack: [Int: Int] = [:]  // record -> the earlier record of its structure
+        for (key, index) in result.dedupe.firsts {
+            let record = batch.firstRecord + index
+            if let earlier = first[key] {
+                result.dedupe.duplicates.append((index, earlier))
+                takenBack[record] = earlier
+                switch result.dedupe.outcomes[index] {
+                case .scored(let value):
+                    result.scored -= 1
+                    if let k = result.values.firstIndex(of: value) { result.values.remove(at: k) }
+                case .filtered:
+                    result.filtered -= 1
+                case nil:
+                    result.rejected -= 1
+                }
+            } else {
+                first[key] = record
+            }
+        }
+        if !takenBack.isEmpty {
+            let records = Set(takenBack.keys)
+            result.hits.removeAll { records.contains($0.record) }
+            result.scores = Self.removingLines(result.scores, records: records, separator: UInt8(ascii: ","))
+            result.err = Self.removingLines(result.err, records: records, separator: 9)
+            result.filteredText = Self.removingLines(result.filteredText, records: records, separator: 9)
+            // Records the worker found repeating one of these (later in its batch) repeat the earlier record.
+            for k in result.dedupe.duplicates.indices {
+                if let earlier = takenBack[result.dedupe.duplicates[k].first] { result.dedupe.duplicates[k].first = earlier }
+            }
+        }
+        result.dedupe.duplicates.sort { $0.index < $1.index }
+        for (index, firstRecord) in result.dedupe.duplicates {
+            duplicatesOf[firstRecord, default: []].append((batch.firstRecord + index, batch.ids[index]))
+            batch.appendErrorLine(index, reason: "duplicate of record \(firstRecord) (same structure after standardising)", to: &list)
+        }
+        return list
+    }
+
+    /// Lines of `text` whose first field (up to `separator`) is not one of `records`.
+    static func removingLines(_ text: [UInt8], records: Set<Int>, separator: UInt8) -> [UInt8] {
+        guard !text.isEmpty else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        for line in text.split(separator: 10, omittingEmptySubsequences: false).dropLast() {
+            let field = line.prefix { $0 != separator }
+            if let record = Int(String(decoding: field, as: UTF8.self)), records.contains(record) { continue }
+            out += line
+            out.append(10)
+        }
+        return out
     }
 }

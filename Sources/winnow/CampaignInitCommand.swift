@@ -21,6 +21,8 @@ struct CampaignInitCommand: ParsableCommand {
     @Option(help: "Compound library to pick from (smi, csv, tsv, sdf, gzip or not).") var pool: String
     @OptionGroup var input: InputOptions
     @OptionGroup var standardizeOptions: StandardizeOptions
+    @Flag(help: "Keep one molecule per standardised structure in the pool: a later record with the structure of an earlier one is left out and listed as its duplicate (campaign status lists it with the rejected records).")
+    var dedupe = false
     @Option(help: "CSV/TSV of labels known before the first round.") var labels: String?
     @Option(help: "Id column of the labels file.") var labelsIdColumn = "id"
     @Option(help: "Label column of the labels file (default: label, value, active, activity, result or score).") var labelColumn: String?
@@ -62,9 +64,10 @@ struct CampaignInitCommand: ParsableCommand {
         let summary = try Campaign.initialize(path: campaign, pool: pool, format: input.libraryFormat, smilesColumn: input.smilesColumn,
                                               idColumn: input.idColumn, labels: labelFile, settings: settings,
                                               threads: threads ?? defaultThreadCount(), progress: true,
-                                              limits: standardizeOptions.apply(to: input.limits, defaultOn: true))
+                                              limits: standardizeOptions.apply(to: input.limits, defaultOn: true), dedupe: dedupe)
         print("campaign \(campaign): pool \(summary.pool) molecules from \(pool) (\(summary.read) records, \(summary.rejected) rejected: `winnow campaign status` lists them)")
         if standardizeOptions.standardize ?? true { print("pool " + summary.standardized.description) }
+        if dedupe { print("pool: \(summary.duplicates) records left out as duplicates of an earlier record's structure") }
         if labelFile != nil {
             let kind = settings.taskKind == .classification ? ", \(summary.actives) active" : ""
             print("initial labels: \(summary.labelled)\(kind); \(summary.external) labelled molecules from outside the pool")

@@ -66,6 +66,8 @@ struct ScreenCommand: ParsableCommand {
     @Option(help: "List the alerts of these sets each hit matches (an 'alerts' column), comma-separated: pains, brenk.") var alerts: String?
     @Option(help: "Descriptor columns for the hits, comma-separated (mol_wt, clogp, tpsa, …, or all).") var properties: String?
     @Option(help: "Write filtered records here (record, id, input, the filter that removed them).") var filtered: String?
+    @Flag(help: "Score each structure once: a record with the same standardised structure (canonical SMILES key) as an earlier record is not scored but counted as its duplicate and listed with it (in --filtered, else --errors); the hit list's duplicates and duplicate_ids columns name them. Within one screen or one shard only (merge does not dedupe across shards); not with --checkpoint.")
+    var dedupe = false
     @Flag(help: "No progress line.") var quiet = false
 
     /// The filters from the command line (patterns from files added in `run`).
@@ -123,6 +125,9 @@ struct ScreenCommand: ParsableCommand {
         if let diverse, !(0...1).contains(diverse) { throw ValidationError("--diverse must be a Tanimoto between 0 and 1") }
         if let shard, ShardSpec(shard) == nil { throw ValidationError("--shard must be K/N with 1 ≤ K ≤ N, e.g. 2/4") }
         if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint DIR") }
+        if dedupe && checkpoint != nil {
+            throw ValidationError("--dedupe cannot be combined with --checkpoint (the table of structures seen is not saved in checkpoints)")
+        }
         if depictionMaxAtoms < 0 || depictionMaxRings < 0 || !(depictionSeconds >= 0 && depictionSeconds.isFinite) {
             throw ValidationError("--depiction-max-atoms, --depiction-max-rings and --depiction-seconds must be 0 or more")
         }
@@ -155,6 +160,7 @@ struct ScreenCommand: ParsableCommand {
         job.keepColumns = keepColumns.flatMap(parseColumnList) ?? []
         job.filters = filters
         job.filteredPath = filtered
+        job.dedupe = dedupe
         job.properties = try hitProperties()
         job.threads = threads ?? defaultThreadCount()
         job.checkpointDirectory = checkpoint
@@ -174,7 +180,7 @@ struct ScreenCommand: ParsableCommand {
             run.standardize = job.limits.standardize
             try HitReport.writeHTML(hits, model: result.model, run: run, to: report)
         }
-        let filteredCount = filters.isEmpty ? "" : ", filtered \(summary.filtered)"
+        let filteredCount = (filters.isEmpty ? "" : ", filtered \(summary.filtered)") + (dedupe ? ", duplicates \(summary.duplicates)" : "")
         printToStandardError(String(format: "winnow screen: read %d, scored %d, rejected %d%@ in %.2f s (%.0f molecules/s); %d hits in %@",
                                     summary.read, summary.scored, summary.rejected, filteredCount, summary.seconds, summary.rate, hits.count, output))
         if job.limits.standardize { printToStandardError(standardizationNote(command: "screen", summary.standardized)) }

@@ -44,7 +44,7 @@ import WinnowTestSupport
         #expect(outputs[0] == outputs[1] && outputs[1] == outputs[2])
         let hitLines = try Self.read(folder.appendingPathComponent("hits1.csv").path).split(separator: "\n")
         #expect(hitLines.count == 51)
-        #expect(hitLines[0] == "rank,record,id,smiles,score,uncertainty,nearest_active,nearest_active_similarity,scaffold,task,inchikey")
+        #expect(hitLines[0] == "rank,record,id,smiles,score,uncertainty,nearest_active,nearest_active_similarity,scaffold,task,inchikey,standardized,duplicates,duplicate_ids")
         // Scores are in descending order.
         let scores = hitLines.dropFirst().map { Double($0.split(separator: ",", omittingEmptySubsequences: false)[4])! }
         #expect(scores == scores.sorted(by: >))

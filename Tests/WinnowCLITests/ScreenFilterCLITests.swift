@@ -32,6 +32,8 @@ import WinnowTestSupport
         return (path.path, lines.map { String($0.split(separator: "\t")[1]) })
     }
 
+    // RDKit's reference values are for the molecules as written (salts included), so these screens
+    // read them as written (--no-standardize; the screen standardises by default).
     static let filterArguments = ["--where", "mw <= 400 and (clogp < 4 or tpsa > 90)", "--rule", "veber", "--exclude-alerts", "pains"]
 
     /// Which records the filters above remove, and the filter that removes each, from RDKit's values.
@@ -60,7 +62,7 @@ import WinnowTestSupport
             let hits = folder.appendingPathComponent("hits\(threads).csv").path
             let errors = folder.appendingPathComponent("errors\(threads).tsv").path
             let filtered = folder.appendingPathComponent("filtered\(threads).tsv").path
-            let result = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", library, "--top", "2000", "-o", hits,
+            let result = try runWinnow(["screen", "--no-standardize", "--model", ScreenCLITests.model, "--library", library, "--top", "2000", "-o", hits,
                                         "--errors", errors, "--filtered", filtered, "--properties", "mw,clogp,tpsa,qed", "--alerts", "brenk",
                                         "--threads", threads, "--quiet"] + Self.filterArguments)
             #expect(result.status == 0, "\(result.stderr)")
@@ -105,7 +107,7 @@ import WinnowTestSupport
 
         // Without --filtered, the filtered records are in --errors, marked.
         let errors = folder.appendingPathComponent("errors-only.tsv").path
-        let result = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", library, "--top", "10",
+        let result = try runWinnow(["screen", "--no-standardize", "--model", ScreenCLITests.model, "--library", library, "--top", "10",
                                     "-o", folder.appendingPathComponent("hits-e.csv").path, "--errors", errors, "--quiet"] + Self.filterArguments)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = try Self.read(errors).split(separator: "\n").dropFirst()
@@ -120,7 +122,7 @@ import WinnowTestSupport
         let (library, ids) = try Self.library(in: folder)
         let expected = try Self.expectedFiltered(ids: ids)
         let sdf = folder.appendingPathComponent("hits.sdf").path, report = folder.appendingPathComponent("hits.html").path
-        let result = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", library, "--top", "5",
+        let result = try runWinnow(["screen", "--no-standardize", "--model", ScreenCLITests.model, "--library", library, "--top", "5",
                                     "-o", folder.appendingPathComponent("hits.csv").path, "--sdf", sdf, "--report", report,
                                     "--properties", "all", "--alerts", "pains,brenk", "--quiet"] + Self.filterArguments)
         #expect(result.status == 0, "\(result.stderr)")
@@ -143,7 +145,7 @@ import WinnowTestSupport
             .write(toFile: library, atomically: true, encoding: .utf8)
         let filtered = folder.appendingPathComponent("filtered.tsv").path
         let hits = folder.appendingPathComponent("hits.csv").path
-        var result = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", library, "-o", hits, "--filtered", filtered,
+        var result = try runWinnow(["screen", "--no-standardize", "--model", ScreenCLITests.model, "--library", library, "-o", hits, "--filtered", filtered,
                                     "--require", "c1ccccc1", "--exclude", "[N+](=O)[O-]", "--quiet"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("read 5, scored 2, rejected 0, filtered 3"))
@@ -154,7 +156,7 @@ import WinnowTestSupport
 
         let patterns = folder.appendingPathComponent("patterns.tsv").path
         try "# aromatic hydroxyl\n[OX2H]c\taryl OH\n\n".write(toFile: patterns, atomically: true, encoding: .utf8)
-        result = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", library, "-o", hits, "--filtered", filtered,
+        result = try runWinnow(["screen", "--no-standardize", "--model", ScreenCLITests.model, "--library", library, "-o", hits, "--filtered", filtered,
                                 "--require-file", patterns, "--quiet"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(Set(try CSVTable.read(path: hits).rows.map { $0[2] }) == ["phenol", "pyridinol"])
@@ -162,7 +164,7 @@ import WinnowTestSupport
         #expect(reasons.map { $0[3] } == ["require aryl OH: no match", "require aryl OH: no match", "require aryl OH: no match"])
 
         // Everything filtered: nothing scored is exit 3 with the reason.
-        result = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", library, "-o", hits, "--where", "mw > 1000", "--quiet"])
+        result = try runWinnow(["screen", "--no-standardize", "--model", ScreenCLITests.model, "--library", library, "-o", hits, "--where", "mw > 1000", "--quiet"])
         #expect(result.status == 3)
         #expect(result.stderr.contains("rejected or filtered (5 filtered"), "\(result.stderr)")
     }
@@ -173,7 +175,7 @@ import WinnowTestSupport
         let folder = try TestPaths.scratch("screen-filters-shards")
         let (library, _) = try Self.library(in: folder)
         func screen(_ tag: String, _ extra: [String]) throws -> String {
-            let result = try runWinnow(["screen", "--model", ScreenCLITests.model, "--library", library, "--top", "40",
+            let result = try runWinnow(["screen", "--no-standardize", "--model", ScreenCLITests.model, "--library", library, "--top", "40",
                                         "-o", folder.appendingPathComponent("hits-\(tag).csv").path,
                                         "--filtered", folder.appendingPathComponent("filtered-\(tag).tsv").path,
                                         "--properties", "mw,qed", "--alerts", "brenk", "--quiet"] + Self.filterArguments + extra)
@@ -201,7 +203,7 @@ import WinnowTestSupport
         let folder = try TestPaths.scratch("screen-filters-resume")
         let library = TestPaths.library("moses_train_100k.smi")
         func arguments(_ tag: String, where condition: String = "mw <= 320 and tpsa < 80") -> [String] {
-            ["screen", "--model", ScreenCLITests.model, "--library", library, "--top", "100",
+            ["screen", "--no-standardize", "--model", ScreenCLITests.model, "--library", library, "--top", "100",
              "-o", folder.appendingPathComponent("hits-\(tag).csv").path,
              "--filtered", folder.appendingPathComponent("filtered-\(tag).tsv").path,
              "--errors", folder.appendingPathComponent("errors-\(tag).tsv").path, "--where", condition, "--threads", "1", "--quiet"]
@@ -245,7 +247,7 @@ import WinnowTestSupport
     /// the character; a bad line in a SMARTS file names the file and line (exit 2).
     @Test func badFiltersSayWhatAndWhere() throws {
         let folder = try TestPaths.scratch("screen-filters-bad")
-        let base = ["screen", "--model", ScreenCLITests.model, "--library", TestPaths.fixture("library_sample_1000.smi"),
+        let base = ["screen", "--no-standardize", "--model", ScreenCLITests.model, "--library", TestPaths.fixture("library_sample_1000.smi"),
                     "-o", folder.appendingPathComponent("hits.csv").path, "--quiet"]
         let cases: [([String], String)] = [
             (["--where", "mw <= 500 and hbd <= 5 and colgp < 5"], "--where \"mw <= 500 and hbd <= 5 and colgp < 5\": at character 28: unknown descriptor 'colgp'"),

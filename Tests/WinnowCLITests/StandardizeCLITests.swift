@@ -138,4 +138,95 @@ import WinnowTestSupport
                                    "--resume", "--no-standardize", "--quiet"])
         #expect(other.status != 0 && other.stderr.contains("was made by a screen with another library, model or settings"), "\(other.stderr)")
     }
+
+    /// `--dedupe` on the 10k MOSES slice read twice (the second copy after the first, so duplicates are
+    /// met in later batches of the same round and in the next round) and on the salts written before
+    /// all of their parents: every structure is scored once, each duplicate is listed with the record it
+    /// repeats, the hit list names the duplicates, and the bytes are the same at 1 and 2 threads.
+    @Test func dedupeScoresEachStructureOnce() throws {
+        let folder = try TestPaths.scratch("dedupe")
+        let moses = try Self.read(TestPaths.library("moses_train_10k.smi"))
+        let (salts, pairs) = try Self.saltLibrary(in: folder)
+        let saltLines = try Self.read(salts).split(separator: "\n")
+        let library = folder.appendingPathComponent("doubled.smi").path
+        // MOSES twice, then every salt, then every parent.
+        let text = moses + moses + stride(from: 0, to: saltLines.count, by: 2).map { saltLines[$0] + "\n" }.joined()
+            + stride(from: 1, to: saltLines.count, by: 2).map { saltLines[$0] + "\n" }.joined()
+        try text.write(toFile: library, atomically: true, encoding: .utf8)
+
+        // What dedupe must find, from the standardised canonical keys.
+        var limits = InputLimits()
+        limits.standardize = true
+        let parser = try MoleculeParser(limits: limits)
+        var firstOf: [StructureKey: Int] = [:]
+        var expectedFirst: [Int: Int] = [:]  // duplicate record -> first record
+        var laterOf: [Int: [String]] = [:]
+        var parsed = 0
+        for (n, line) in text.split(separator: "\n").enumerated() {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard let graph = try? parser.parse(smiles: String(fields[0])) else { continue }
+            parsed += 1
+            let key = graph.canonicalKey()
+            if let first = firstOf[key] {
+                expectedFirst[n + 1] = first
+                laterOf[first, default: []].append(fields.count > 1 ? String(fields[1]) : "")
+            } else {
+                firstOf[key] = n + 1
+            }
+        }
+        #expect(expectedFirst.count >= 10_000 + pairs)
+
+        var outputs: [String] = []
+        for threads in ["1", "2"] {
+            let hits = folder.appendingPathComponent("hits\(threads).csv").path
+            let errors = folder.appendingPathComponent("errors\(threads).tsv").path
+            let result = try runWinnow(["screen", "--model", Self.model, "--library", library, "--top", "500", "-o", hits, "--errors", errors,
+                                        "--dedupe", "--threads", threads, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let read = 20_000 + 2 * pairs
+            #expect(result.stderr.contains("read \(read), scored \(parsed - expectedFirst.count), rejected \(read - parsed), duplicates \(expectedFirst.count) "),
+                    "\(result.stderr)")
+            outputs.append(try Self.read(hits) + Self.read(errors))
+            // Every duplicate is listed with the record it repeats.
+            var listed: [Int: Int] = [:]
+            for line in try Self.read(errors).split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+                if let reason = fields.last, reason.hasPrefix("duplicate of record "), let record = Int(fields[0]),
+                   let first = Int(reason.dropFirst("duplicate of record ".count).prefix { $0.isNumber }) {
+                    listed[record] = first
+                }
+            }
+            let wrong = Set(listed.keys).union(expectedFirst.keys).filter { listed[$0] != expectedFirst[$0] }.sorted()
+            #expect(wrong.isEmpty, "\(wrong.count) records: \(wrong.prefix(10).map { "\($0): listed \(listed[$0].map(String.init) ?? "-") expected \(expectedFirst[$0].map(String.init) ?? "-")" })")
+            let (header, rows) = try Self.hitRows(hits)
+            guard let record = header.firstIndex(of: "record"), let count = header.firstIndex(of: "duplicates"),
+                  let ids = header.firstIndex(of: "duplicate_ids") else { Issue.record("\(header)"); return }
+            #expect(rows.count == 500)
+            for row in rows {
+                let r = try #require(Int(row[record]))
+                #expect(expectedFirst[r] == nil)
+                let later = laterOf[r] ?? []
+                #expect(row[count] == String(later.count) && row[ids] == later.joined(separator: ";"))
+            }
+        }
+        #expect(outputs[0] == outputs[1])
+        let refused = try runWinnow(["screen", "--model", Self.model, "--library", library, "-o", folder.appendingPathComponent("x.csv").path,
+                                     "--dedupe", "--checkpoint", folder.appendingPathComponent("ck").path, "--quiet"])
+        #expect(refused.status == 64 && refused.stderr.contains("--dedupe cannot be combined with --checkpoint"), "\(refused.stderr)")
+    }
+
+    /// campaign init standardises its pool by default and, with --dedupe, keeps one molecule per structure.
+    @Test func campaignInitStandardisesAndDedupes() throws {
+        let folder = try TestPaths.scratch("dedupe-campaign")
+        let (library, pairs) = try Self.saltLibrary(in: folder, limit: 100)
+        let campaign = folder.appendingPathComponent("c.sqlite").path
+        let created = try runWinnow(["campaign", "init", "--campaign", campaign, "--pool", library, "--dedupe"])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.contains("pool \(pairs) molecules from \(library) (\(2 * pairs) records, 0 rejected"), "\(created.stdout)")
+        #expect(created.stdout.contains("pool: \(pairs) records left out as duplicates"), "\(created.stdout)")
+        #expect(created.stdout.contains("pool standardised \(pairs) molecules"), "\(created.stdout)")
+        let plain = folder.appendingPathComponent("plain.sqlite").path
+        let kept = try runWinnow(["campaign", "init", "--campaign", plain, "--pool", library, "--no-standardize", "--dedupe"])
+        #expect(kept.status == 0 && kept.stdout.contains("pool \(2 * pairs) molecules"), "\(kept.stdout)")
+    }
 }
