@@ -24,6 +24,8 @@ struct IndexCommand: ParsableCommand {
 
     @OptionGroup var inputOptions: InputOptions
     @OptionGroup var standardizeOptions: StandardizeOptions
+    @Flag(help: "Index each structure once: a record with the same standardised structure as an earlier record is left out and listed as its duplicate in --errors.")
+    var dedupe = false
 
     @Option(name: .shortAndLong, help: "Index file to write (.wfp).")
     var output: String?
@@ -67,14 +69,15 @@ struct IndexCommand: ParsableCommand {
         job.smilesColumn = inputOptions.smilesColumn
         job.idColumn = inputOptions.idColumn
         job.limits = standardizeOptions.apply(to: inputOptions.limits, defaultOn: false)
+        job.dedupe = dedupe
         job.errorsPath = errors
         job.settings = morgan.settings
         job.threads = threads ?? defaultThreadCount()
         job.showProgress = !quiet
         let summary = try job.run()
         printToStandardError(String(
-            format: "winnow index: read %d, indexed %d, rejected %d in %.2f s (%.0f molecules/s); %@",
-            summary.read, summary.written, summary.rejected, summary.seconds, summary.rate, output))
+            format: "winnow index: read %d, indexed %d, rejected %d%@ in %.2f s (%.0f molecules/s); %@",
+            summary.read, summary.written, summary.rejected, dedupe ? ", duplicates \(summary.duplicates)" : "", summary.seconds, summary.rate, output))
         if job.limits.standardize { printToStandardError(standardizationNote(command: "index", summary.standardized)) }
     }
 }

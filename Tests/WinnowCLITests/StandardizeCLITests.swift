@@ -229,4 +229,42 @@ import WinnowTestSupport
         let kept = try runWinnow(["campaign", "init", "--campaign", plain, "--pool", library, "--no-standardize", "--dedupe"])
         #expect(kept.status == 0 && kept.stdout.contains("pool \(2 * pairs) molecules"), "\(kept.stdout)")
     }
+
+    /// `index --dedupe` on the 10k MOSES slice read twice: one row per structure, each duplicate listed
+    /// in --errors with the record it repeats (in record order among the rejected records), and the
+    /// same index bytes at 1 and 2 threads.
+    @Test func indexDedupeKeepsOneRowPerStructure() throws {
+        let folder = try TestPaths.scratch("dedupe-index")
+        let moses = try Self.read(TestPaths.library("moses_train_10k.smi"))
+        let invalid = "C1CC bad\n"
+        let library = folder.appendingPathComponent("doubled.smi").path
+        try (moses + invalid + moses).write(toFile: library, atomically: true, encoding: .utf8)
+        let parser = try MoleculeParser()
+        var firstOf: [StructureKey: Int] = [:]
+        var expected: [Int: Int] = [:]
+        for (n, line) in (moses + invalid + moses).split(separator: "\n").enumerated() {
+            guard let graph = try? parser.parse(smiles: String(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[0])) else { continue }
+            let key = graph.canonicalKey()
+            if let first = firstOf[key] { expected[n + 1] = first } else { firstOf[key] = n + 1 }
+        }
+        var indexes: [Data] = []
+        for threads in ["1", "2"] {
+            let index = folder.appendingPathComponent("i\(threads).wfp").path
+            let errors = folder.appendingPathComponent("e\(threads).tsv").path
+            let result = try runWinnow(["index", library, "-o", index, "--errors", errors, "--dedupe", "--threads", threads, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains("read 20001, indexed \(firstOf.count), rejected 1, duplicates \(expected.count) "), "\(result.stderr)")
+            indexes.append(try Data(contentsOf: URL(fileURLWithPath: index)))
+            let lines = try Self.read(errors).split(separator: "\n").dropFirst()
+            let records = lines.map { Int($0.prefix { $0 != "\t" }) ?? 0 }
+            #expect(records == records.sorted() && records.count == expected.count + 1)
+            var listed: [Int: Int] = [:]
+            for line in lines {
+                guard let reason = line.split(separator: "\t").last, reason.hasPrefix("duplicate of record ") else { continue }
+                listed[Int(line.prefix { $0 != "\t" }) ?? 0] = Int(reason.dropFirst("duplicate of record ".count).prefix { $0.isNumber })
+            }
+            #expect(listed == expected)
+        }
+        #expect(indexes[0] == indexes[1])
+    }
 }
