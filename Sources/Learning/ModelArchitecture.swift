@@ -23,7 +23,20 @@ extension FingerprintMLP: Network {
 
 extension DMPNN: Network {
     public func forward(_ features: Featurised, rows: [Int], training: Bool, generator: inout SeededGenerator) -> Matrix {
-        forward(GraphBatch(joining: rows.map { features.graphs[$0] }), training: training, generator: &generator)
+        forward(GraphBatch(joining: rows.map { features.graphs[$0] }), extra: DMPNN.extraMatrix(features.extra, rows: rows, width: extraWidth),
+                training: training, generator: &generator)
+    }
+
+    /// The extra-feature rows of `rows` as a `rows.count × width` matrix (nil when `width` is 0).
+    static func extraMatrix(_ extra: [[Float]], rows: [Int], width: Int) -> Matrix? {
+        guard width > 0 else { return nil }
+        var values: [Float] = []
+        values.reserveCapacity(rows.count * width)
+        for i in rows {
+            precondition(extra[i].count == width, "a molecule has \(extra[i].count) extra features, the network reads \(width)")
+            values += extra[i]
+        }
+        return Matrix(rows: rows.count, cols: width, values: values)
     }
 }
 
@@ -33,10 +46,12 @@ extension DMPNN: Network {
 public protocol ModelArchitecture: Sendable {
     /// A network with weights drawn from `seed`; nil for a kind without networks (the forest).
     func makeNetwork(_ options: TrainingOptions, tasks: Int, seed: UInt64) -> (any Network)?
-    /// What the kind's networks read, computed once per molecule.
-    func featurise(_ molecules: [MolecularGraph], options: TrainingOptions) -> Featurised
+    /// What the kind's networks read, computed once per molecule; `extra` holds each molecule's
+    /// scaled extra features (`options.extraFeatures`; empty when none).
+    func featurise(_ molecules: [MolecularGraph], extra: [[Float]], options: TrainingOptions) -> Featurised
     /// Each member's predictions (probabilities or values, molecules × tasks) for `graphs`, in order.
-    func memberPredictions(_ networks: [any Network], graphs: [MolecularGraph], options: TrainingOptions, taskKind: TaskKind) -> [[[Float]]]
+    func memberPredictions(_ networks: [any Network], graphs: [MolecularGraph], extra: [[Float]], options: TrainingOptions,
+                           taskKind: TaskKind) -> [[[Float]]]
     /// `options` (whose `kind` is this kind) with the architecture defaults `winnow train` uses.
     func withDefaults(_ options: TrainingOptions) -> TrainingOptions
     /// This kind's settings in the fixed grid of `--model auto`, built on `base`.
@@ -49,8 +64,9 @@ public protocol ModelArchitecture: Sendable {
 }
 
 extension ModelArchitecture {
-    public func memberPredictions(_ networks: [any Network], graphs: [MolecularGraph], options: TrainingOptions, taskKind: TaskKind) -> [[[Float]]] {
-        let features = featurise(graphs, options: options)
+    public func memberPredictions(_ networks: [any Network], graphs: [MolecularGraph], extra: [[Float]], options: TrainingOptions,
+                                  taskKind: TaskKind) -> [[[Float]]] {
+        let features = featurise(graphs, extra: extra, options: options)
         let rows = Array(graphs.indices)
         return networks.map { Trainer.predict($0, features, rows: rows, kind: taskKind) }
     }
@@ -69,15 +85,18 @@ extension ModelKind {
     }
 }
 
-/// Fingerprint MLP: Morgan counts (or bits) → dense layers.
+/// Fingerprint MLP: Morgan counts (or bits), then the extra features as further input columns
+/// (`fingerprint.size …` onwards) → dense layers.
 struct FingerprintMLPArchitecture: ModelArchitecture {
     func makeNetwork(_ options: TrainingOptions, tasks: Int, seed: UInt64) -> (any Network)? {
-        FingerprintMLP(inputs: options.fingerprint.size, hidden: [options.hidden] + options.headHidden,
+        FingerprintMLP(inputs: options.fingerprint.size + options.extraFeatureCount, hidden: [options.hidden] + options.headHidden,
                        tasks: tasks, dropout: options.dropout, seed: seed)
     }
 
-    func featurise(_ molecules: [MolecularGraph], options: TrainingOptions) -> Featurised {
-        var fingerprints = SparseRows(width: options.fingerprint.size)
+    func featurise(_ molecules: [MolecularGraph], extra: [[Float]], options: TrainingOptions) -> Featurised {
+        let size = options.fingerprint.size, width = options.extraFeatureCount
+        precondition(width == 0 || extra.count == molecules.count, "extra features for \(extra.count) of \(molecules.count) molecules")
+        var fingerprints = SparseRows(width: size + width)
         let generator = MorganGenerator(settings: options.fingerprint)
         fingerprints.offsets.reserveCapacity(molecules.count + 1)
         fingerprints.indices.reserveCapacity(molecules.count * 48)
@@ -88,9 +107,15 @@ struct FingerprintMLPArchitecture: ModelArchitecture {
             } else {
                 generator.appendBits(g, bits: &fingerprints.indices, values: &fingerprints.values)
             }
+            if width > 0 {
+                for (f, value) in extra[fingerprints.count].enumerated() {
+                    fingerprints.indices.append(Int32(size + f))
+                    fingerprints.values.append(value)
+                }
+            }
             fingerprints.offsets.append(Int32(fingerprints.indices.count))
         }
-        return Featurised(fingerprints: fingerprints)
+        return Featurised(fingerprints: fingerprints, extra: extra)
     }
 
     func withDefaults(_ options: TrainingOptions) -> TrainingOptions {
@@ -111,7 +136,7 @@ struct FingerprintMLPArchitecture: ModelArchitecture {
     }
 
     func denseWidths(_ options: TrainingOptions, tasks: Int) -> [Int] {
-        [options.fingerprint.size, options.hidden] + options.headHidden + [tasks]
+        [options.fingerprint.size + options.extraFeatureCount, options.hidden] + options.headHidden + [tasks]
     }
 }
 
@@ -123,15 +148,16 @@ struct DMPNNArchitecture: ModelArchitecture {
 
     func makeNetwork(_ options: TrainingOptions, tasks: Int, seed: UInt64) -> (any Network)? {
         DMPNN(hidden: options.hidden, depth: options.depth, aggregation: options.aggregation,
-              headHidden: options.headHidden, tasks: tasks, dropout: options.dropout, seed: seed)
+              headHidden: options.headHidden, tasks: tasks, dropout: options.dropout, extraFeatures: options.extraFeatureCount, seed: seed)
     }
 
-    func featurise(_ molecules: [MolecularGraph], options: TrainingOptions) -> Featurised {
-        Featurised(fingerprints: SparseRows(width: options.fingerprint.size), graphs: molecules.map { GraphBatch([$0]) })
+    func featurise(_ molecules: [MolecularGraph], extra: [[Float]], options: TrainingOptions) -> Featurised {
+        Featurised(fingerprints: SparseRows(width: options.fingerprint.size), graphs: molecules.map { GraphBatch([$0]) }, extra: extra)
     }
 
     /// One batch graph per chunk, featurised once and shared by the members.
-    func memberPredictions(_ networks: [any Network], graphs: [MolecularGraph], options: TrainingOptions, taskKind: TaskKind) -> [[[Float]]] {
+    func memberPredictions(_ networks: [any Network], graphs: [MolecularGraph], extra: [[Float]], options: TrainingOptions,
+                           taskKind: TaskKind) -> [[[Float]]] {
         // The networks were made by `makeNetwork` above (model files of this kind load through it).
         let models = networks.compactMap { $0 as? DMPNN }
         precondition(models.count == networks.count, "a D-MPNN ensemble holds only D-MPNNs")
@@ -139,9 +165,11 @@ struct DMPNNArchitecture: ModelArchitecture {
         var generator = SeededGenerator(seed: 0)
         var start = 0
         while start < graphs.count {
-            let chunk = GraphBatch(Array(graphs[start..<min(graphs.count, start + Self.inferenceChunk)]))
+            let range = start..<min(graphs.count, start + Self.inferenceChunk)
+            let chunk = GraphBatch(Array(graphs[range]))
+            let chunkExtra = DMPNN.extraMatrix(extra, rows: Array(range), width: options.extraFeatureCount)
             for (m, model) in models.enumerated() {
-                let y = model.forward(chunk, training: false, generator: &generator)
+                let y = model.forward(chunk, extra: chunkExtra, training: false, generator: &generator)
                 for r in 0..<y.rows {
                     outputs[m].append((0..<y.cols).map { c in taskKind == .classification ? 1 / (1 + exp(-y[r, c])) : y[r, c] })
                 }
@@ -175,7 +203,7 @@ struct DMPNNArchitecture: ModelArchitecture {
 struct RandomForestArchitecture: ModelArchitecture {
     func makeNetwork(_ options: TrainingOptions, tasks: Int, seed: UInt64) -> (any Network)? { nil }
 
-    func featurise(_ molecules: [MolecularGraph], options: TrainingOptions) -> Featurised {
+    func featurise(_ molecules: [MolecularGraph], extra: [[Float]], options: TrainingOptions) -> Featurised {
         // The forest reads Morgan bits (TrainedModel.forestFingerprint), computed where it is grown.
         Featurised(fingerprints: SparseRows(width: options.fingerprint.size))
     }

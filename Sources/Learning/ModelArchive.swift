@@ -5,11 +5,13 @@
 // deterministic: the same archive always encodes to the same bytes, so a retrained model with the
 // same seed can be compared with `cmp`.
 //
-// Layout, format version 1. Every integer is little-endian; floats are IEEE-754 binary32 bit patterns.
+// Layout, format versions 1 and 2 (2 marks models whose networks read extra features, so that a
+// Winnow that cannot compute them refuses the file instead of failing on the weights' shapes; the
+// layout is the same). Every integer is little-endian; floats are IEEE-754 binary32 bit patterns.
 //
 //   size          field
 //   8             magic, the ASCII bytes "WNNWMODL"
-//   4  (u32)      format version = 1
+//   4  (u32)      format version (1, or 2 with extra features)
 //   8  (u64)      header length H
 //   H             header, UTF-8 JSON written by the caller
 //   4  (u32)      tensor count T
@@ -155,25 +157,30 @@ public enum ModelFileError: Error, Sendable, Equatable, CustomStringConvertible 
 
 /// A model as stored on disk: a JSON header and named tensors. See the layout at the top of this file.
 public struct ModelArchive: Sendable, Equatable {
-    /// The format this build writes and the newest it reads.
-    public static let formatVersion: UInt32 = 1
+    /// The newest format this build reads and writes.
+    public static let formatVersion: UInt32 = 2
     /// The first 8 bytes of every model file: "WNNWMODL".
     public static let magic = Data("WNNWMODL".utf8)
 
     /// UTF-8 JSON chosen by the caller (any `Codable`, see `init(header:tensors:)` and `decodeHeader`).
     public var header: Data
     public var tensors: [ModelTensor]
+    /// The format version written to (or read from) the file: 1 unless the model needs a newer
+    /// reader (`TrainedModel.archive` sets 2 for extra features).
+    public var version: UInt32 = 1
 
-    public init(header: Data, tensors: [ModelTensor]) {
+    public init(header: Data, tensors: [ModelTensor], version: UInt32 = 1) {
+        precondition((1...ModelArchive.formatVersion).contains(version), "model format \(version) is not one this build writes")
         self.header = header
         self.tensors = tensors
+        self.version = version
     }
 
     /// Encodes `header` as JSON with sorted keys, so identical values give identical bytes.
-    public init<H: Encodable>(header: H, tensors: [ModelTensor]) throws {
+    public init<H: Encodable>(header: H, tensors: [ModelTensor], version: UInt32 = 1) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        self.init(header: try encoder.encode(header), tensors: tensors)
+        self.init(header: try encoder.encode(header), tensors: tensors, version: version)
     }
 
     /// The first tensor with this name.
@@ -203,7 +210,7 @@ public struct ModelArchive: Sendable, Equatable {
         var out = [UInt8]()
         out.reserveCapacity(size)
         out.append(contentsOf: ModelArchive.magic)
-        appendLittleEndian(ModelArchive.formatVersion, to: &out)
+        appendLittleEndian(version, to: &out)
         appendLittleEndian(UInt64(header.count), to: &out)
         out.append(contentsOf: header)
         appendLittleEndian(UInt32(tensors.count), to: &out)
@@ -290,7 +297,8 @@ public struct ModelArchive: Sendable, Equatable {
             let stored = bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self).littleEndian
             if fnv1a64(body) == stored {
                 var reader = Reader(bytes: bytes, offset: 12, end: count - 8, trusted: true, source: source)
-                let archive = try parseBody(&reader, build: true)!
+                var archive = try parseBody(&reader, build: true)!
+                archive.version = version
                 if reader.offset != count - 8 {
                     throw .malformed(source: source,
                                      reason: "\(count - 8 - reader.offset) unexpected bytes after the last tensor")

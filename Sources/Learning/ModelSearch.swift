@@ -33,7 +33,7 @@ public enum ModelSearch {
             options.selectionMetric = metric
             let model = try TrainedModel.train(data, train: train, validation: validation, options: options, dataInfo: dataInfo,
                                                threads: threads) { _ in }
-            let scores = validation.isEmpty ? [] : model.predict(graphs).scores
+            let scores = validation.isEmpty ? [] : model.predict(graphs, columns: data.featureColumns(validation)).scores
             // Without validation rows every candidate scores the same and the first one is kept.
             let value = validation.isEmpty ? 0 : (Trainer.selectionMetric(scores, data, rows: validation, metric: metric) ?? -.infinity)
             progress(String(format: "auto: %@  validation %@ %.4f  (%.1f s)", candidate.name, metric.rawValue, value,

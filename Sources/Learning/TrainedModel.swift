@@ -89,6 +89,10 @@ extension ModelHeader {
         }
         let architecture = options.kind.architecture
         if let problem = architecture.settingsProblem(options) { throw fail(problem) }
+        if let extra = options.extraFeatures {
+            if let problem = extra.problem { throw fail(problem) }
+            guard extra.count <= 10_000 else { throw fail("\(extra.count) extra features, expected at most 10000") }
+        }
         guard options.dropout.isFinite, options.dropout >= 0, options.dropout < 1 else { throw fail("dropout \(options.dropout), expected 0 to 1") }
         if let trees = options.forestTrees, trees < 1 { throw fail("forest of \(trees) trees") }
         // The dense layers alone need this many weights per member (a lower bound of the real count).
@@ -214,6 +218,15 @@ public final class TrainedModel {
                              dataInfo: TrainingDataInfo, threads: Int, features: Featurised? = nil,
                              report: (EpochReport) -> Void) throws(TrainingError) -> TrainedModel {
         var options = options
+        if var extra = options.extraFeatures {
+            // The forest reads Morgan bits only; the networks' extra features are scaled by the training rows.
+            if options.kind.isNetwork {
+                extra.fit(extra.rawValues(data.graphs, columns: data.featureColumns), rows: train)
+                options.extraFeatures = extra
+            } else {
+                options.extraFeatures = nil
+            }
+        }
         if !options.kind.isNetwork || options.forestSettings != nil {
             // The stored options name the forest's settings in full, class weights included.
             var settings = options.forestSettings ?? RandomForest.Settings()
@@ -233,10 +246,16 @@ public final class TrainedModel {
         return TrainedModel(header: header, networks: networks, forests: forests)
     }
 
-    /// Ensemble predictions for graphs, in order.
-    public func predict(_ graphs: [MolecularGraph]) -> Prediction {
+    /// The numeric columns every molecule scored must bring (`ExtraFeatures.columns`; empty when none).
+    public var featureColumns: [String] { networks.isEmpty ? [] : header.options.extraFeatures?.columns ?? [] }
+
+    /// Ensemble predictions for graphs, in order. `columns`: each molecule's values of
+    /// `featureColumns`, in that order (required when the model has feature columns).
+    public func predict(_ graphs: [MolecularGraph], columns: [[Double]] = []) -> Prediction {
         if networks.isEmpty { return forestPrediction(graphs: graphs) }
-        let members = header.options.kind.architecture.memberPredictions(networks, graphs: graphs, options: header.options, taskKind: header.taskKind)
+        let extra = header.options.extraFeatures.map { $0.inputs(graphs, columns: columns) } ?? []
+        let members = header.options.kind.architecture.memberPredictions(networks, graphs: graphs, extra: extra, options: header.options,
+                                                                         taskKind: header.taskKind)
         return blendForests(Self.combine(members, count: graphs.count, tasks: header.tasks.count), graphs: graphs)
     }
 
@@ -282,7 +301,8 @@ public final class TrainedModel {
                 tensors.append(ModelTensor(name: "forest\(t)/\(name)", shape: [values.count], values: values))
             }
         }
-        return try ModelArchive(header: header, tensors: tensors)
+        // Format 2 only where it matters, so models without extra features keep their bytes.
+        return try ModelArchive(header: header, tensors: tensors, version: header.options.extraFeatures == nil ? 1 : 2)
     }
 
     /// Writes the model file; refuses (and writes nothing) when a weight is NaN or infinite, so a

@@ -20,6 +20,9 @@ public struct Dataset: Sendable {
     public var taskKind: TaskKind
     /// `labels[i][t]`, nil when not measured.
     public var labels: [[Double?]]
+    /// Each molecule's values of the feature columns (`ExtraFeatures.columns`, `--feature-columns`);
+    /// empty when the data has none.
+    public var featureColumns: [[Double]] = []
 
     public init(ids: [String], smiles: [String], graphs: [MolecularGraph], taskNames: [String], taskKind: TaskKind, labels: [[Double?]]) {
         self.ids = ids; self.smiles = smiles; self.graphs = graphs
@@ -27,6 +30,9 @@ public struct Dataset: Sendable {
     }
 
     public var count: Int { graphs.count }
+
+    /// The feature-column values of `rows` (empty when the data has none).
+    public func featureColumns(_ rows: [Int]) -> [[Double]] { featureColumns.isEmpty ? [] : rows.map { featureColumns[$0] } }
 
     /// The largest label magnitude training accepts. Labels are trained as 32-bit floats and squared
     /// in the regression loss: ±1e12 keeps every square (1e24) and batch sum far inside Float's range
@@ -88,6 +94,12 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The validation measure for early stopping and best-epoch selection (nil: ROC-AUC /
     /// negative RMSE, as older files did).
     public var selectionMetric: SelectionMetric? = nil
+    /// Descriptors and numeric columns the networks read beside their learned representation, with
+    /// their scaling (nil: none; older files).
+    public var extraFeatures: ExtraFeatures? = nil
+
+    /// Number of extra inputs of the networks.
+    public var extraFeatureCount: Int { extraFeatures?.count ?? 0 }
 
     /// The forest to grow, if any: `forest`, or `forestTrees` trees with the defaults (older files).
     public var forestSettings: RandomForest.Settings? {
@@ -108,14 +120,20 @@ public struct Featurised: Sendable {
     public var fingerprints: SparseRows
     /// One graph batch per molecule (D-MPNNs).
     public var graphs: [GraphBatch] = []
+    /// The scaled extra features of every molecule (`options.extraFeatures`), one row each; empty
+    /// when the model has none. The MLP holds them inside `fingerprints` as well.
+    public var extra: [[Float]] = []
 
-    public init(_ molecules: [MolecularGraph], options: TrainingOptions) {
-        self = options.kind.architecture.featurise(molecules, options: options)
+    /// `columns`: each molecule's feature-column values when the options name feature columns.
+    public init(_ molecules: [MolecularGraph], options: TrainingOptions, columns: [[Double]] = []) {
+        let extra = options.extraFeatures.map { $0.inputs(molecules, columns: columns) } ?? []
+        self = options.kind.architecture.featurise(molecules, extra: extra, options: options)
     }
 
-    init(fingerprints: SparseRows, graphs: [GraphBatch] = []) {
+    init(fingerprints: SparseRows, graphs: [GraphBatch] = [], extra: [[Float]] = []) {
         self.fingerprints = fingerprints
         self.graphs = graphs
+        self.extra = extra
     }
 }
 
@@ -196,7 +214,7 @@ public enum Trainer {
                              report: (EpochReport) -> Void) throws(TrainingError) -> [any Network] {
         let architecture = options.kind.architecture
         guard options.kind.isNetwork else { return [] }
-        let features = precomputed ?? Featurised(data.graphs, options: options)
+        let features = precomputed ?? Featurised(data.graphs, options: options, columns: data.featureColumns)
         let tasks = data.taskNames.count
         var positiveWeights: [Float]? = nil
         if options.balanceClasses && data.taskKind == .classification {

@@ -137,12 +137,19 @@ public final class LibraryReader {
     /// Columns (CSV/TSV) or data items (SDF) whose values travel with each record to the outputs.
     private let keepColumns: [String]
     private var keepIndices: [Int] = []
+    /// Kept columns a library must have for a stated reason (a model's feature columns), named all
+    /// at once with the reason when missing.
+    private let requiredColumns: [String]
+    private let requiredFor: String
 
     /// `format` nil: from the file name, or else from the content (standard input, unknown names).
     /// `hashContent`: keep a hash of the bytes read (see `contentHash`), for checkpoints.
-    /// `keepColumns`: CSV/TSV columns or SDF data items whose values each record carries (`RecordBatch.kept`).
+    /// `keepColumns`: CSV/TSV columns or SDF data items whose values each record carries (`RecordBatch.kept`);
+    /// `requiredColumns` (among `keepColumns`) are needed `requiredFor` a reason the error gives when
+    /// the library lacks them (a model's feature columns).
     public init(path: String, format: LibraryFormat? = nil, smilesColumn: String? = nil, idColumn: String? = nil,
-                hashContent: Bool = false, keepColumns: [String] = []) throws(InputError) {
+                hashContent: Bool = false, keepColumns: [String] = [], requiredColumns: [String] = [],
+                requiredFor: String = "") throws(InputError) {
         let lines = try ByteLineReader(path: path, hashContent: hashContent)
         let head = try lines.peek(1 << 16)
         let named = format ?? LibraryFormat.guess(path: path)
@@ -155,8 +162,13 @@ public final class LibraryReader {
         self.path = path
         self.format = named ?? LibraryFormat.sniff(head, columnsGiven: smilesColumn != nil || idColumn != nil)
         if !keepColumns.isEmpty && self.format == .smiles {
+            if !requiredColumns.isEmpty {
+                throw InputError(file: path, reason: "a SMILES file has no columns, but \(requiredColumns.joined(separator: ", ")) \(requiredFor); give a CSV/TSV library or an SDF with them (data items)")
+            }
             throw InputError(file: path, reason: "a SMILES file has no named columns to keep; --keep-columns needs a CSV/TSV library or an SDF (data items)")
         }
+        self.requiredColumns = requiredColumns
+        self.requiredFor = requiredFor
         self.smilesColumn = smilesColumn
         self.idColumn = idColumn
         self.keepColumns = keepColumns
@@ -321,6 +333,10 @@ public final class LibraryReader {
                     throw InputError("\(path): no column named '\(idColumn)' in the header (columns: \(names.joined(separator: ", ")))")
                 }
                 idIndex = k
+            }
+            let missing = requiredColumns.filter { name in !names.contains { $0.caseInsensitiveCompare(name) == .orderedSame } }
+            if !missing.isEmpty {
+                throw InputError(file: path, reason: "no column\(missing.count == 1 ? "" : "s") named \(missing.map { "'\($0)'" }.joined(separator: ", ")), which \(requiredFor) (columns: \(names.joined(separator: ", ")))")
             }
             keepIndices = try keepColumns.map { (name) throws(InputError) -> Int in
                 guard let k = names.firstIndex(where: { $0.caseInsensitiveCompare(name) == .orderedSame }) else {

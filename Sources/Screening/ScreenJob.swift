@@ -194,8 +194,12 @@ public struct ScreenJob {
         let filteredFile = try filteredPath.map { (path) throws -> AppendFile in
             try AppendFile(path: path, truncateTo: state.filteredBytes, header: "record\tid\tinput\treason\n", inPlace: checkpointURL != nil)
         }
+        // The model's feature columns (--feature-columns at training) travel with each record after the kept ones.
+        let featureNames = trained.featureColumns
+        let (readerColumns, featurePositions) = FeatureColumns.keptColumns(keep: keepColumns, features: featureNames)
         let reader = try LibraryReader(path: library, format: format, smilesColumn: smilesColumn, idColumn: idColumn,
-                                       hashContent: checkpointURL != nil, keepColumns: keepColumns)
+                                       hashContent: checkpointURL != nil, keepColumns: readerColumns,
+                                       requiredColumns: featureNames, requiredFor: FeatureColumns.purpose)
         reader.maxRecordBytes = limits.maxRecordBytes
         // Skip what the checkpoint covers (rounds are whole batches, so this lands on the boundary).
         let batchSize = 256
@@ -224,6 +228,7 @@ public struct ScreenJob {
         let minimize = self.minimize
         let filters = self.filters
         let standardizing = limits.standardize
+        let keepCount = keepColumns.count
         // Without a --filtered file, filtered records are listed in the errors file, marked.
         let filteredPrefix = filteredFile == nil ? "filtered: " : ""
         typealias BatchResult = (hits: [Hit], scored: Int, err: [UInt8], scores: [UInt8], values: [Float], rejected: Int, read: Int,
@@ -236,6 +241,7 @@ public struct ScreenJob {
             let threshold: Hit? = state.pool.count == state.pool.capacity ? state.pool.worst : nil
             return { batch, worker in
                 var graphs: [MolecularGraph] = [], kept: [Int] = [], changes: [String] = []
+                var columnValues: [[Double]] = []
                 var err: [UInt8] = [], filteredText: [UInt8] = []
                 var read = 0, filtered = 0
                 var standardized = Standardizer.Totals()
@@ -269,6 +275,14 @@ public struct ScreenJob {
                                 batch.appendErrorLine(i, reason: filteredPrefix + reason, to: &err)
                             }
                         } else {
+                            if !featureNames.isEmpty {
+                                switch FeatureColumns.values(batch, i, names: featureNames, positions: featurePositions) {
+                                case .success(let values): columnValues.append(values)
+                                case .failure(let error):
+                                    batch.appendErrorLine(i, reason: error.description, to: &err)
+                                    continue
+                                }
+                            }
                             graphs.append(graph); kept.append(i)
                             changes.append(standardizing ? parser.lastChanges.description : "")
                         }
@@ -280,7 +294,7 @@ public struct ScreenJob {
                 var values: [Float] = []
                 var scored = 0
                 if !graphs.isEmpty {
-                    let prediction = workers.models[worker].predict(graphs)
+                    let prediction = workers.models[worker].predict(graphs, columns: columnValues)
                     values.reserveCapacity(kept.count)
                     for (k, i) in kept.enumerated() {
                         let record = batch.firstRecord + i
@@ -301,7 +315,7 @@ public struct ScreenJob {
                         if let threshold, !hit.ranksBefore(threshold, minimize: minimize) { continue }
                         var entry = hit
                         entry.smiles = batch.kind == .smiles ? batch.text(i) : graphs[k].smiles()
-                        entry.kept = batch.keptValues(i)
+                        entry.kept = Array(batch.keptValues(i).prefix(keepCount))
                         entry.standardized = changes[k]
                         hits.append(entry)
                     }

@@ -32,7 +32,8 @@ struct EvaluateCommand: ParsableCommand {
             throw CommandFailure("the model has \(trained.header.tasks.count) tasks, \(columns.count) label columns given", status: ExitStatus.badUsage)
         }
         let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: columns, idColumn: nil,
-                                             taskKind: trained.header.taskKind)
+                                             taskKind: trained.header.taskKind, featureColumns: trained.featureColumns,
+                                             featuresFor: "the model reads it as a feature: trained with --feature-columns")
         try labelled.reportRejections(to: errors, command: "evaluate")
         var rows = Array(0..<labelled.dataset.count)
         if let part {
@@ -42,7 +43,7 @@ struct EvaluateCommand: ParsableCommand {
                 return column < fields.count && fields[column].trimmingCharacters(in: .whitespaces).lowercased() == part.lowercased()
             }
         }
-        let prediction = trained.predict(rows.map { labelled.dataset.graphs[$0] })
+        let prediction = trained.predict(rows.map { labelled.dataset.graphs[$0] }, columns: labelled.dataset.featureColumns(rows))
         var metrics = Evaluation.metrics(scores: prediction.scores, data: labelled.dataset, rows: rows)
         metrics["rejected"] = Double(labelled.rejected.count)
         print(try jsonString(metrics), terminator: "")

@@ -13,12 +13,21 @@ struct LabelledData {
     var table: CSVTable
     var fileHash: String
 
+    /// `featureColumns`: numeric columns read beside each molecule (`--feature-columns`); a row whose
+    /// value is not a number is rejected with the reason, and a file without the columns is an error
+    /// naming every missing one (`featuresFor` says why they are needed).
     static func load(path: String, smilesColumn: String, labelColumns: [String], idColumn: String?,
-                     taskKind: TaskKind? = nil) throws -> LabelledData {
+                     taskKind: TaskKind? = nil, featureColumns: [String] = [], featuresFor: String = "--feature-columns") throws -> LabelledData {
         let table = try CSVTable.read(path: path)
         let smilesIndex = try table.column(smilesColumn)
         let labelIndices = try labelColumns.map { try table.column($0) }
         let idIndex = try idColumn.map { try table.column($0) }
+        let missing = featureColumns.filter { (try? table.column($0)) == nil }
+        if !missing.isEmpty {
+            throw InputError(file: path, reason: "no column\(missing.count == 1 ? "" : "s") named \(missing.map { "'\($0)'" }.joined(separator: ", ")) (\(featuresFor)); columns: \(table.header.joined(separator: ", "))")
+        }
+        let featureIndices = try featureColumns.map { try table.column($0) }
+        var features: [[Double]] = []
         let parser = try MoleculeParser()
         var ids: [String] = [], smiles: [String] = [], graphs: [MolecularGraph] = [], labels: [[Double?]] = []
         var rows: [Int] = []
@@ -43,6 +52,16 @@ struct LabelledData {
                 if value != 0 && value != 1 { allBinary = false }
                 values.append(value)
             }
+            var featureValues: [Double] = []
+            if problem == nil {
+                for (k, index) in featureIndices.enumerated() {
+                    switch ExtraFeatures.columnValue(index < fields.count ? fields[index] : "", column: featureColumns[k]) {
+                    case .success(let value): featureValues.append(value)
+                    case .failure(let error): problem = error.description
+                    }
+                    if problem != nil { break }
+                }
+            }
             if let problem { rejected.append((row, text, problem)); continue }
             do {
                 let graph = try parser.parse(smiles: text)
@@ -50,13 +69,15 @@ struct LabelledData {
                 smiles.append(text)
                 ids.append(idIndex.flatMap { $0 < fields.count ? fields[$0] : nil } ?? "row \(row)")
                 labels.append(values)
+                if !featureIndices.isEmpty { features.append(featureValues) }
                 rows.append(row)
             } catch {
                 rejected.append((row, text, error.message))
             }
         }
         let kind = taskKind ?? (allBinary ? .classification : .regression)
-        let data = Dataset(ids: ids, smiles: smiles, graphs: graphs, taskNames: labelColumns, taskKind: kind, labels: labels)
+        var data = Dataset(ids: ids, smiles: smiles, graphs: graphs, taskNames: labelColumns, taskKind: kind, labels: labels)
+        data.featureColumns = features
         let bytes = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
         return LabelledData(dataset: data, rowNumbers: rows, rejected: rejected, table: table, fileHash: fnv1aHex(bytes))
     }

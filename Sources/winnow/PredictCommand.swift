@@ -55,8 +55,12 @@ struct PredictCommand: ParsableCommand {
     /// Streams the library in batches through one model copy per worker and writes rows in input order.
     static func score(_ trained: TrainedModel, tasks: [Int], input: String, inputOptions: InputOptions, limits: InputLimits, output: String?,
                       errorsPath: String?, threads: Int, progress showProgress: Bool, ranked: RankedRows? = nil) throws -> RunSummary {
+        // A model trained with --feature-columns reads those columns of every record.
+        let featureNames = trained.featureColumns
+        let positions = Array(featureNames.indices)
         let reader = try LibraryReader(path: input, format: inputOptions.libraryFormat, smilesColumn: inputOptions.smilesColumn,
-                                       idColumn: inputOptions.idColumn)
+                                       idColumn: inputOptions.idColumn, keepColumns: featureNames,
+                                       requiredColumns: featureNames, requiredFor: FeatureColumns.purpose)
         reader.maxRecordBytes = limits.maxRecordBytes
         let out = try OutputFile(path: output)
         let errors = try errorsPath.map { (p) throws(InputError) in try OutputFile(path: p) }
@@ -72,13 +76,24 @@ struct PredictCommand: ParsableCommand {
                                  progressLabel: showProgress ? "predict" : nil, ranked: ranked) { [sorting = ranked != nil] batch, worker in
             var result = BatchOutput()
             var graphs: [MolecularGraph] = [], kept: [Int] = []
+            var columnValues: [[Double]] = []
             for i in 0..<batch.count {
                 switch batch.molecule(i, parser: workers.parsers[worker]) {
-                case .success(let graph): graphs.append(graph); kept.append(i)
+                case .success(let graph):
+                    if !featureNames.isEmpty {
+                        switch FeatureColumns.values(batch, i, names: featureNames, positions: positions) {
+                        case .success(let values): columnValues.append(values)
+                        case .failure(let error):
+                            batch.appendErrorLine(i, reason: error.description, to: &result.errors)
+                            continue
+                        }
+                    }
+                    graphs.append(graph); kept.append(i)
                 case .failure(let error): batch.appendErrorLine(i, reason: error.message, to: &result.errors)
                 }
             }
-            let prediction = graphs.isEmpty ? Prediction(scores: [], uncertainties: []) : workers.models[worker].predict(graphs)
+            let prediction = graphs.isEmpty ? Prediction(scores: [], uncertainties: [])
+                : workers.models[worker].predict(graphs, columns: columnValues)
             var text = ""
             for (k, i) in kept.enumerated() {
                 // A non-finite score is no prediction: the record is listed with the reason.

@@ -54,6 +54,10 @@ struct TrainCommand: ParsableCommand {
     var selectionMetric: SelectionMetric?
     @Option(help: "Model kinds --model auto tries, comma-separated (default rf,mlp,dmpnn).") var autoKinds = "rf,mlp,dmpnn"
     @Option(help: "Write each row's split part (row,part) here.") var saveSplit: String?
+    @Option(help: "Extra network inputs beside the learned representation: descriptors (the 16 'winnow describe' columns, scaled by the training rows) or none. Not for --model rf.")
+    var extraFeatures: ExtraFeatureSet = .none
+    @Option(help: "Numeric columns of the data file fed to the networks beside the learned representation, comma-separated (scaled; every library scored must have them). Not for --model rf.")
+    var featureColumns: String?
     @OptionGroup(title: "The MLP's Morgan fingerprints") var morgan: MorganOptions
     @Flag(help: "MLP input: on/off bits instead of counts.") var binary = false
     @Option(help: "Threads for the matrix work (default: all cores).") var threads: Int?
@@ -78,6 +82,10 @@ struct TrainCommand: ParsableCommand {
         guard members >= 1, members <= 64 else { throw ValidationError("--members must be between 1 and 64") }
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
         if let forest, forest < 1 || forest > 10_000 { throw ValidationError("--forest takes 1 to 10000 trees") }
+        if let featureColumns, parseNames(featureColumns).isEmpty { throw ValidationError("--feature-columns takes comma-separated column names") }
+        if model == .rf && (extraFeatures != .none || featureColumns != nil) {
+            throw ValidationError("--model rf reads Morgan bits only; --extra-features and --feature-columns feed the networks (--model mlp, dmpnn or auto)")
+        }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     }
 
@@ -86,7 +94,9 @@ struct TrainCommand: ParsableCommand {
         // Gradient shards and forest trees run on parallel threads (Learning keeps BLAS single-threaded).
         let threadCount = threads ?? defaultThreadCount()
         let started = Date()
-        let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: labelColumn, idColumn: idColumn)
+        let columnNames = featureColumns.map(parseNames) ?? []
+        let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: labelColumn, idColumn: idColumn,
+                                             featureColumns: columnNames)
         try labelled.reportRejections(to: errors, command: "train")
         let dataset = labelled.dataset
         var parts: [SplitPart]
@@ -126,6 +136,9 @@ struct TrainCommand: ParsableCommand {
         base.patience = patience
         base.fingerprint = morgan.settings
         base.useCounts = !binary
+        if extraFeatures != .none || !columnNames.isEmpty {
+            base.extraFeatures = ExtraFeatures(descriptors: extraFeatures == .descriptors ? ExtraFeatures.allDescriptors : [], columns: columnNames)
+        }
         // Imbalance: weighted classes unless told otherwise when the active rate is far from 50%.
         var balanceNote = ""
         if dataset.taskKind == .classification {
@@ -158,7 +171,7 @@ struct TrainCommand: ParsableCommand {
             return options
         }
         let what = model == .auto ? "auto (grid of \(autoKinds))" : "\(model.rawValue)\(model == .rf ? "" : " × \(members)")"
-        printToStandardError("winnow train: \(dataset.count) molecules (\(trainRows.count) train, \(validationRows.count) validation, \(testRows.count) test; \(splitDescription)), \(dataset.taskKind.rawValue), model \(what)\(forest.map { " + random forest of \($0) trees" } ?? "")\(balanceNote); validation measure \(selection.rawValue)")
+        printToStandardError("winnow train: \(dataset.count) molecules (\(trainRows.count) train, \(validationRows.count) validation, \(testRows.count) test; \(splitDescription)), \(dataset.taskKind.rawValue), model \(what)\(forest.map { " + random forest of \($0) trees" } ?? "")\(base.extraFeatures.map { "; \($0.count) extra features (\($0.names.joined(separator: ",")))" } ?? "")\(balanceNote); validation measure \(selection.rawValue)")
         let info = TrainingDataInfo(file: URL(fileURLWithPath: data).lastPathComponent, hash: labelled.fileHash, rows: dataset.count,
                                     split: splitDescription,
                                     counts: ["train": trainRows.count, "validation": validationRows.count, "test": testRows.count])
@@ -192,7 +205,7 @@ struct TrainCommand: ParsableCommand {
         }
         var results: [String: Double] = [:]
         for (name, rows) in [("train", trainRows), ("validation", validationRows), ("test", testRows)] where !rows.isEmpty {
-            let prediction = trained.predict(rows.map { dataset.graphs[$0] })
+            let prediction = trained.predict(rows.map { dataset.graphs[$0] }, columns: dataset.featureColumns(rows))
             for (key, value) in Evaluation.metrics(scores: prediction.scores, data: dataset, rows: rows) {
                 results["\(name).\(key)"] = value
             }
@@ -213,6 +226,16 @@ struct TrainCommand: ParsableCommand {
         if let metrics { try OutputFile.write(text, to: metrics) }
         printToStandardError("winnow train: model written to \(output)")
     }
+}
+
+/// Comma-separated names, trimmed, empty ones dropped.
+func parseNames(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+/// `--extra-features`: what the networks read beside their learned representation.
+enum ExtraFeatureSet: String, ExpressibleByArgument, CaseIterable {
+    case none, descriptors
 }
 
 func parseSizes(_ text: String) -> [Int] {

@@ -170,7 +170,8 @@ struct ModelFileTests {
         let body = magicBytes + le(UInt32(1)) + le(UInt64(0)) + le(UInt32(0))
         #expect(ModelArchive(header: Data(), tensors: []).encoded() == sealed(body))
         #expect(ModelArchive.magic == Data(magicBytes))
-        #expect(ModelArchive.formatVersion == 1)
+        // Format 2 (extra features) is the newest read; an archive writes 1 unless told otherwise.
+        #expect(ModelArchive.formatVersion == 2)
     }
 
     @Test func tensorLayoutIsExact() {
@@ -263,23 +264,23 @@ struct ModelFileTests {
 
     @Test func newerFormatAsksForAnUpgrade() throws {
         var bytes = try [UInt8](sampleArchive().encoded())
-        bytes.replaceSubrange(8..<12, with: le(UInt32(2)))
+        bytes.replaceSubrange(8..<12, with: le(UInt32(3)))
         let error = decodeError(rechecksummed(bytes), source: "future.wnm")
-        #expect(error == .newerVersion(source: "future.wnm", found: 2, supported: 1))
+        #expect(error == .newerVersion(source: "future.wnm", found: 3, supported: 2))
         let message = error?.description ?? ""
         #expect(message.contains("future.wnm"))
         #expect(message.contains("upgrade Winnow"))
-        #expect(message == "future.wnm was written by a newer Winnow (model format 2, this build reads up to 1); upgrade Winnow")
+        #expect(message == "future.wnm was written by a newer Winnow (model format 3, this build reads up to 2); upgrade Winnow")
         // Without re-checksumming, and for any far-future version, the answer is the same.
         bytes.replaceSubrange(8..<12, with: le(UInt32.max))
-        #expect(decodeError(bytes, source: "future.wnm") == .newerVersion(source: "future.wnm", found: .max, supported: 1))
+        #expect(decodeError(bytes, source: "future.wnm") == .newerVersion(source: "future.wnm", found: .max, supported: 2))
     }
 
     @Test func formatZeroIsOlderVersion() throws {
         var bytes = try [UInt8](sampleArchive().encoded())
         bytes.replaceSubrange(8..<12, with: le(UInt32(0)))
         let error = decodeError(rechecksummed(bytes))
-        #expect(error == .olderVersion(source: "sample.wnm", found: 0, supported: 1))
+        #expect(error == .olderVersion(source: "sample.wnm", found: 0, supported: 2))
         #expect(error?.description.contains("sample.wnm") == true)
     }
 
