@@ -40,6 +40,31 @@ public struct MorganSettings: Sendable, Hashable, Codable {
         self = settings
     }
 
+    /// The settings that reproduce an RDKit Morgan type line as chemfp's `rdkit2fps --morgan` writes
+    /// it (`RDKit-Morgan/1 radius=2 fpSize=2048 useFeatures=0 useChirality=0 useBondTypes=1`):
+    /// Winnow's Morgan bits are RDKit's (README "RDKit compatibility"), so such a file can be
+    /// searched with SMILES queries. Nil when a field asks for something Winnow does not compute
+    /// (chirality, no bond types, redundant environments) or is unknown.
+    public init?(rdkitTypeString typeString: String) {
+        let fields = typeString.split(separator: " ")
+        guard let family = fields.first, family == "RDKit-Morgan/1" || family == "RDKit-Morgan/2" else { return nil }
+        var values: [Substring: Substring] = [:]
+        for field in fields.dropFirst() {
+            let parts = field.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { return nil }
+            values[parts[0]] = parts[1]
+        }
+        let known: Set<Substring> = ["radius", "fpSize", "useFeatures", "useChirality", "useBondTypes", "includeRedundantEnvironments"]
+        guard values.keys.allSatisfy(known.contains),
+              let radiusText = values["radius"], let radius = Int(radiusText), (0...8).contains(radius),
+              let sizeText = values["fpSize"], let size = Int(sizeText), size >= 1,
+              (values["useChirality"] ?? "0") == "0", (values["useBondTypes"] ?? "1") == "1",
+              (values["includeRedundantEnvironments"] ?? "0") == "0" else { return nil }
+        let features = values["useFeatures"] ?? "0"
+        guard features == "0" || features == "1" else { return nil }
+        self.init(radius: radius, size: size, invariants: features == "1" ? .feature : .connectivity)
+    }
+
     // Coded by hand so that files written before `invariants` existed (connectivity only) still
     // read, and connectivity settings are written exactly as they were (model files stay identical).
     private enum CodingKeys: String, CodingKey { case radius, size, invariants }

@@ -65,8 +65,11 @@ public enum FPSReader {
         }) == true {}
         guard let bits = bitCount else { throw InputError("\(path): no fingerprints and no #num_bits header") }
         var type = IndexFingerprintType(bitCount: bits, radius: -1, invariantVersion: -1, typeString: typeString)
-        // Winnow's own Morgan type line names the settings that reproduce the bits from SMILES.
-        if let morgan = MorganSettings(typeString: typeString), morgan.size == bits { type = IndexFingerprintType(morgan: morgan) }
+        // Winnow's own Morgan type line, or chemfp's for RDKit's Morgan bits (equal to Winnow's), names
+        // the settings that reproduce the bits from SMILES.
+        if let morgan = MorganSettings(typeString: typeString) ?? MorganSettings(rdkitTypeString: typeString), morgan.size == bits {
+            type = IndexFingerprintType(morgan: morgan)
+        }
         return FPSContents(type: type, rows: FingerprintRows(bitCount: bits, fingerprints: words), ids: ids, rejected: rejected)
     }
 

@@ -107,6 +107,38 @@ import WinnowTestSupport
         #expect(try search(one, queryFPS) == reference)
     }
 
+    /// chemfp's type line for RDKit Morgan bits (`rdkit2fps --morgan`) is read as Winnow's Morgan: SMILES
+    /// queries work and give the same hits as Winnow's own FPS file; a chirality type stays foreign.
+    @Test func rdkitMorganTypeLinesAreSearchableWithSMILES() throws {
+        let folder = try TestPaths.scratch("search-rdkit-fps")
+        let fps = folder.appendingPathComponent("winnow.fps").path
+        #expect(try runWinnow(["fingerprint", Self.library, "-o", fps, "--quiet"]).status == 0)
+        let text = try String(contentsOfFile: fps, encoding: .utf8)
+        let winnowType = "#type=Winnow-Morgan/1 radius=2 fpSize=2048 invariants=rdkit-connectivity useBondTypes=1 useChirality=0"
+        #expect(text.contains(winnowType))
+        func variant(_ type: String, _ name: String) throws -> String {
+            let path = folder.appendingPathComponent(name).path
+            try text.replacingOccurrences(of: winnowType, with: "#type=\(type)").write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let rdkit = try variant("RDKit-Morgan/1 radius=2 fpSize=2048 useFeatures=0 useChirality=0 useBondTypes=1", "rdkit.fps")
+        let chiral = try variant("RDKit-Morgan/1 radius=2 fpSize=2048 useFeatures=0 useChirality=1 useBondTypes=1", "chiral.fps")
+        let queries = try Self.writeQueries(folder)
+        func search(_ db: String) throws -> CLIResult {
+            try runWinnow(["search", "--db", db, queries, "--top", "5", "--quiet", "--errors", folder.appendingPathComponent("e.tsv").path])
+        }
+        let reference = try search(fps)
+        #expect(reference.status == 0 && reference.stdout.split(separator: "\n").count > 100, "\(reference.stderr)")
+        let fromRDKit = try search(rdkit)
+        #expect(fromRDKit.status == 0 && fromRDKit.stdout == reference.stdout, "\(fromRDKit.stderr)")
+        let refused = try search(chiral)
+        #expect(refused.status != 0 && refused.stderr.contains("not Winnow Morgan fingerprints"), "\(refused.stderr)")
+        #expect(MorganSettings(rdkitTypeString: "RDKit-Morgan/1 radius=3 fpSize=1024 useFeatures=1 useChirality=0 useBondTypes=1")
+                == MorganSettings(radius: 3, size: 1024, invariants: .feature))
+        #expect(MorganSettings(rdkitTypeString: "RDKit-Morgan/1 radius=2 fpSize=2048 useBondTypes=0") == nil)
+        #expect(MorganSettings(rdkitTypeString: "RDKit-Fingerprint/1 minPath=1 maxPath=7 fpSize=2048") == nil)
+    }
+
     @Test func selfSearchListsEachNearDuplicatePairBothWays() throws {
         let folder = try TestPaths.scratch("search-self")
         let db = try Self.index(folder)
