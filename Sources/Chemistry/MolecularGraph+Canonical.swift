@@ -19,14 +19,22 @@ extension MolecularGraph {
     public func canonicalRanks() -> [Int32] {
         let n = atomCount
         guard n > 1 else { return n == 1 ? [0] : [] }
-        // Initial classes from the atom's own properties.
-        let atomKeys: [[Int]] = (0..<n).map { i in
-            [degree(i), Int(atomicNumbers[i]), Int(isotopes[i]), Int(formalCharges[i]), totalHydrogens(i),
-             atomFlags[i].contains(.aromatic) ? 1 : 0, atomFlags[i].contains(.radical) ? 1 : 0,
-             atomFlags[i].contains(.inRing) ? 1 : 0]
+        // Initial classes from the atom's own properties, packed into one sortable word: degree,
+        // element, isotope, charge, hydrogens, aromatic, radical, ring (in that order of significance).
+        var atomKeys = [UInt64](repeating: 0, count: n)
+        for i in 0..<n {
+            var key = UInt64(min(degree(i), 255))
+            key = key << 8 | UInt64(atomicNumbers[i])
+            key = key << 16 | UInt64(isotopes[i])
+            key = key << 8 | UInt64(UInt8(bitPattern: formalCharges[i] &+ 64))
+            key = key << 8 | UInt64(min(totalHydrogens(i), 255))
+            key = key << 1 | (atomFlags[i].contains(.aromatic) ? 1 : 0)
+            key = key << 1 | (atomFlags[i].contains(.radical) ? 1 : 0)
+            key = key << 1 | (atomFlags[i].contains(.inRing) ? 1 : 0)
+            atomKeys[i] = key
         }
         var order = Array(0..<n)
-        order.sort { atomKeys[$0].lexicographicallyPrecedes(atomKeys[$1]) }
+        order.sort { atomKeys[$0] < atomKeys[$1] }
         var ranks = [Int32](repeating: 0, count: n)
         var classes = 0
         for (position, atom) in order.enumerated() {
@@ -43,13 +51,14 @@ extension MolecularGraph {
     }
 
     /// Sets tied atoms apart until every atom has its own rank (see `canonicalRanks`).
-    private func completeRanks(_ start: [Int32], classes start_classes: Int, budget: inout Int) -> [Int32] {
+    private func completeRanks(_ start: [Int32], classes startClasses: Int, budget: inout Int) -> [Int32] {
         let n = atomCount
         var ranks = start
-        var classes = start_classes
+        var classes = startClasses
+        var count = [Int](repeating: 0, count: n)
         while classes < n {
             // The lowest class with more than one atom.
-            var count = [Int](repeating: 0, count: n)
+            for r in 0..<n { count[r] = 0 }
             for r in ranks { count[Int(r)] += 1 }
             guard let tiedRank = (0..<n).first(where: { count[$0] > 1 }) else { break }
             let members = (0..<n).filter { Int(ranks[$0]) == tiedRank }
@@ -58,28 +67,25 @@ extension MolecularGraph {
                 for member in members.prefix(8) where budget > 0 {
                     budget -= 1
                     var trial = ranks
-                    let trialClasses = refine(&trial, classes: setApart(member, in: &trial))
+                    let trialClasses = refine(&trial, classes: setApart(member, in: &trial, classes: classes))
                     let full = completeRanks(trial, classes: trialClasses, budget: &budget)
                     let written = renumbered(full).smiles()
-                    if best == nil || written < best!.smiles { best = (full, written) }
+                    if let current = best, current.smiles <= written { continue }
+                    best = (full, written)
                 }
                 if let best { return best.ranks }
             }
-            classes = refine(&ranks, classes: setApart(members[0], in: &ranks))
+            classes = refine(&ranks, classes: setApart(members[0], in: &ranks, classes: classes))
         }
         return ranks
     }
 
-    /// Gives `atom` a rank of its own just below the rest of its class; returns the class count.
-    private func setApart(_ atom: Int, in ranks: inout [Int32]) -> Int {
+    /// Gives `atom` a rank of its own just below the rest of its class (dense ranks stay dense);
+    /// returns the class count.
+    private func setApart(_ atom: Int, in ranks: inout [Int32], classes: Int) -> Int {
         let rank = ranks[atom]
-        for i in 0..<ranks.count { ranks[i] = ranks[i] * 2 + ((ranks[i] == rank && i != atom) ? 1 : 0) }
-        // Renumber densely (the doubled ranks keep their order).
-        let sorted = Array(Set(ranks)).sorted()
-        var dense: [Int32: Int32] = [:]
-        for (index, value) in sorted.enumerated() { dense[value] = Int32(index) }
-        for i in 0..<ranks.count { ranks[i] = dense[ranks[i]] ?? 0 }
-        return sorted.count
+        for i in 0..<ranks.count where ranks[i] > rank || (ranks[i] == rank && i != atom) { ranks[i] += 1 }
+        return classes + 1
     }
 
     /// Refines `ranks` (dense classes, `classes` of them) until no class splits: atoms sorted by
@@ -87,40 +93,49 @@ extension MolecularGraph {
     private func refine(_ ranks: inout [Int32], classes start: Int) -> Int {
         let n = atomCount
         var classes = start
-        @inline(__always) func bondCode(_ b: Int) -> UInt64 {
-            bondFlags[b].contains(.aromatic) ? 12 : UInt64(bondOrders[b])
+        let slots = neighbourAtoms.count
+        // Bond type per neighbour slot (aromatic bonds share one code, whatever their Kekulé order).
+        var codes = [UInt64](repeating: 0, count: slots)
+        for k in 0..<slots {
+            let b = Int(neighbourBonds[k])
+            codes[k] = bondFlags[b].contains(.aromatic) ? 12 : UInt64(bondOrders[b])
         }
-        var signatures = [[UInt64]](repeating: [], count: n)
+        // Each atom's sorted (neighbour class, bond type) words, in its own CSR slice.
+        var signature = [UInt64](repeating: 0, count: slots)
         var stereo = [UInt8](repeating: 0, count: n)
         var order = Array(0..<n)
+        var next = [Int32](repeating: 0, count: n)
         while true {
             computeStereoCodes(ranks: ranks, into: &stereo)
             for i in 0..<n {
-                signatures[i].removeAll(keepingCapacity: true)
-                for k in Int(neighbourOffsets[i])..<Int(neighbourOffsets[i + 1]) {
-                    signatures[i].append(UInt64(ranks[Int(neighbourAtoms[k])]) << 8 | bondCode(Int(neighbourBonds[k])))
+                let lo = Int(neighbourOffsets[i]), hi = Int(neighbourOffsets[i + 1])
+                for k in lo..<hi { signature[k] = UInt64(ranks[Int(neighbourAtoms[k])]) << 8 | codes[k] }
+                if hi - lo > 1 { signature[lo..<hi].sort() }
+            }
+            // -1, 0, 1 for a before, equal to, after b.
+            func compare(_ a: Int, _ b: Int) -> Int {
+                if ranks[a] != ranks[b] { return ranks[a] < ranks[b] ? -1 : 1 }
+                if stereo[a] != stereo[b] { return stereo[a] < stereo[b] ? -1 : 1 }
+                let la = Int(neighbourOffsets[a]), ha = Int(neighbourOffsets[a + 1])
+                let lb = Int(neighbourOffsets[b]), hb = Int(neighbourOffsets[b + 1])
+                var x = la, y = lb
+                while x < ha && y < hb {
+                    if signature[x] != signature[y] { return signature[x] < signature[y] ? -1 : 1 }
+                    x += 1; y += 1
                 }
-                signatures[i].sort()
+                return (ha - la) == (hb - lb) ? 0 : ((ha - la) < (hb - lb) ? -1 : 1)
             }
-            func precedes(_ a: Int, _ b: Int) -> Bool {
-                if ranks[a] != ranks[b] { return ranks[a] < ranks[b] }
-                if stereo[a] != stereo[b] { return stereo[a] < stereo[b] }
-                return signatures[a].lexicographicallyPrecedes(signatures[b])
+            order.sort { a, b in
+                let c = compare(a, b)
+                return c != 0 ? c < 0 : a < b
             }
-            order.sort { precedes($0, $1) || (!precedes($1, $0) && $0 < $1) }
-            var next = [Int32](repeating: 0, count: n)
             var count = 0
             for (position, atom) in order.enumerated() {
-                if position > 0 {
-                    let previous = order[position - 1]
-                    if ranks[atom] != ranks[previous] || stereo[atom] != stereo[previous] || signatures[atom] != signatures[previous] {
-                        count += 1
-                    }
-                }
+                if position > 0 && compare(order[position - 1], atom) != 0 { count += 1 }
                 next[atom] = Int32(count)
             }
             count += 1
-            ranks = next
+            swap(&ranks, &next)
             if count == classes { return classes }
             classes = count
         }
@@ -279,36 +294,74 @@ extension MolecularGraph {
         return graph
     }
 
-    /// A 128-bit key of the canonical SMILES (two independent 64-bit FNV-1a hashes): equal for equal
-    /// structures; for dedupe in bounded memory (16 bytes a molecule).
-    public func canonicalKey() -> StructureKey { StructureKey(canonicalSMILES()) }
+    /// A 128-bit key of the structure in canonical order: equal for equal structures (it follows the
+    /// canonical SMILES: the same atoms, bonds and stereo in the same canonical numbering), for dedupe
+    /// in bounded memory. Hashed from the canonically numbered graph directly (each atom's element,
+    /// isotope, charge, hydrogens, degree and flags with its stereo code relative to the final ranks,
+    /// then every bond as (rank, rank, type)) instead of writing the SMILES, which costs as much again.
+    public func canonicalKey() -> StructureKey {
+        let n = atomCount
+        let ranks = canonicalRanks()
+        var byRank = [Int](repeating: 0, count: n)
+        for i in 0..<n { byRank[Int(ranks[i])] = i }
+        var stereo = [UInt8](repeating: 0, count: n)
+        computeStereoCodes(ranks: ranks, into: &stereo)
+        var words: [UInt64] = []
+        words.reserveCapacity(2 + 2 * n + bondCount)
+        words.append(UInt64(n))
+        words.append(UInt64(bondCount))
+        for i in byRank {
+            // Two words an atom, so no field is shifted out: element and isotope (24 bits), then charge,
+            // hydrogens, degree, flags and stereo code (8 + 8 + 32 + 8 + 8 bits).
+            words.append(UInt64(atomicNumbers[i]) << 16 | UInt64(isotopes[i]))
+            var word = UInt64(UInt8(bitPattern: formalCharges[i]))
+            word = word << 8 | UInt64(hydrogenCounts[i])
+            word = word << 32 | UInt64(UInt32(clamping: degree(i)))
+            word = word << 8 | UInt64(atomFlags[i].rawValue)
+            word = word << 8 | UInt64(stereo[i])
+            words.append(word)
+        }
+        var bonds = (0..<bondCount).map { b -> UInt64 in
+            let x = UInt64(ranks[Int(bondBegins[b])]), y = UInt64(ranks[Int(bondEnds[b])])
+            let code: UInt64 = bondFlags[b].contains(.aromatic) ? 12 : UInt64(bondOrders[b])
+            // Ranks below 2^28 (atom counts are limited far below that): 28 + 28 + 8 bits.
+            return min(x, y) << 36 | max(x, y) << 8 | code << 1 | (bondFlags[b].contains(.dative) ? 1 : 0)
+        }
+        bonds.sort()
+        words += bonds
+        return StructureKey(words: words)
+    }
 }
 
 /// 128 bits identifying a structure (see `MolecularGraph.canonicalKey()`); deterministic across
-/// runs and platforms (no `Hasher` seed).
+/// runs and platforms (no `Hasher` seed). Two different structures share a key with probability
+/// about 2^-128 per pair for a good hash: far below anything a library of millions can meet.
 public struct StructureKey: Hashable, Sendable, Codable, Comparable {
     public var high: UInt64
     public var low: UInt64
 
     public init(high: UInt64, low: UInt64) { self.high = high; self.low = low }
 
-    public init(_ text: String) {
+    /// Two independent 64-bit hashes of the words (FNV-1a style multiply-xor and a multiply-rotate
+    /// stream), each finished with splitmix64's mixer.
+    public init(words: [UInt64]) {
         var a: UInt64 = 0xcbf2_9ce4_8422_2325
         var b: UInt64 = 0x8422_2325_cbf2_9ce4
-        for byte in text.utf8 {
-            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            b = (b ^ UInt64(byte)) &* 0x9e37_79b9_7f4a_7c15
-            b ^= b >> 29
+        for w in words {
+            a = (a ^ w) &* 0x0000_0100_0000_01b3
+            a ^= a >> 32
+            b = (b &+ w) &* 0x9e37_79b9_7f4a_7c15
+            b = (b << 27) | (b >> 37)
         }
-        // Final mixing (splitmix64's finaliser) so that short strings spread over all bits.
-        func mix(_ x: UInt64) -> UInt64 {
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-        high = mix(a)
-        low = mix(b ^ UInt64(text.utf8.count))
+        high = Self.mix(a)
+        low = Self.mix(b ^ UInt64(words.count))
+    }
+
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
     }
 
     public static func < (l: StructureKey, r: StructureKey) -> Bool { (l.high, l.low) < (r.high, r.low) }
