@@ -264,17 +264,7 @@ extension MolecularGraph {
     /// many hydrogens on the kept end (as `smiles(keeping:)` writes them). Stereo is dropped (as the
     /// scaffold writer does).
     public func cappedSubgraph(keeping keep: [Bool]) -> MolecularGraph {
-        var newIndex = [Int32](repeating: -1, count: atomCount)
-        var graph = MolecularGraph()
-        for i in 0..<atomCount where keep[i] {
-            newIndex[i] = Int32(graph.atomicNumbers.count)
-            graph.atomicNumbers.append(atomicNumbers[i])
-            graph.formalCharges.append(formalCharges[i])
-            graph.isotopes.append(isotopes[i])
-            graph.hydrogenCounts.append(hydrogenCounts[i])
-            graph.deltaMasses.append(deltaMasses[i])
-            graph.atomFlags.append(atomFlags[i])
-        }
+        var (graph, newIndex) = keptAtoms(keep)
         for b in 0..<bondCount {
             let a = Int(bondBegins[b]), c = Int(bondEnds[b])
             switch (keep[a], keep[c]) {
@@ -292,6 +282,23 @@ extension MolecularGraph {
         }
         graph.buildAdjacency()
         return graph
+    }
+
+    /// The atoms marked in `keep`, in order, as a graph without bonds, and each old atom's new index
+    /// (-1 when dropped): the shared first step of `cappedSubgraph` and `fragment`.
+    func keptAtoms(_ keep: [Bool]) -> (graph: MolecularGraph, newIndex: [Int32]) {
+        var newIndex = [Int32](repeating: -1, count: atomCount)
+        var graph = MolecularGraph()
+        for i in 0..<atomCount where keep[i] {
+            newIndex[i] = Int32(graph.atomicNumbers.count)
+            graph.atomicNumbers.append(atomicNumbers[i])
+            graph.formalCharges.append(formalCharges[i])
+            graph.isotopes.append(isotopes[i])
+            graph.hydrogenCounts.append(hydrogenCounts[i])
+            graph.deltaMasses.append(deltaMasses[i])
+            graph.atomFlags.append(atomFlags[i])
+        }
+        return (graph, newIndex)
     }
 
     /// A 128-bit key of the structure in canonical order: equal for equal structures (it follows the

@@ -310,17 +310,7 @@ extension MolecularGraph {
     /// The atoms marked in `keep` (whole fragments: no bond to a dropped atom) as a molecule, atoms and
     /// bonds in their old relative order, so each atom's neighbour order and its stereo carry over.
     public func fragment(_ keep: [Bool]) -> MolecularGraph {
-        var newIndex = [Int32](repeating: -1, count: atomCount)
-        var graph = MolecularGraph()
-        for i in 0..<atomCount where keep[i] {
-            newIndex[i] = Int32(graph.atomicNumbers.count)
-            graph.atomicNumbers.append(atomicNumbers[i])
-            graph.formalCharges.append(formalCharges[i])
-            graph.isotopes.append(isotopes[i])
-            graph.hydrogenCounts.append(hydrogenCounts[i])
-            graph.deltaMasses.append(deltaMasses[i])
-            graph.atomFlags.append(atomFlags[i])
-        }
+        var (graph, newIndex) = keptAtoms(keep)
         var newBond = [Int32](repeating: -1, count: bondCount)
         for b in 0..<bondCount where keep[Int(bondBegins[b])] && keep[Int(bondEnds[b])] {
             newBond[b] = Int32(graph.bondBegins.count)
