@@ -89,13 +89,26 @@ public enum Descriptor: String, CaseIterable, Sendable, Hashable {
 }
 
 /// Descriptors of one molecule computed on demand, each computation once: a filter that rejects a
-/// molecule on its mass never pays for Crippen or QED.
+/// molecule on its mass never pays for Crippen or QED, and one that reads only the mass, atom
+/// counts, Crippen or ring count never pays for the substructure target (its SSSR ring sets).
 public struct LazyDescriptors {
-    public let target: SubstructureTarget
+    public let graph: MolecularGraph
     public private(set) var values = MolecularDescriptors()
     private var done: Descriptors.Group = []
+    private var prepared: SubstructureTarget?
 
-    public init(_ target: SubstructureTarget) { self.target = target }
+    public init(_ target: SubstructureTarget) { graph = target.graph; prepared = target }
+    public init(_ graph: MolecularGraph) { self.graph = graph }
+
+    /// The molecule prepared for SMARTS matching, made on first use and kept.
+    public var target: SubstructureTarget {
+        mutating get {
+            if let prepared { return prepared }
+            let made = SubstructureTarget(graph)
+            prepared = made
+            return made
+        }
+    }
 
     public mutating func value(_ descriptor: Descriptor) -> Double? {
         ensure(descriptor.group)
@@ -112,7 +125,8 @@ public struct LazyDescriptors {
         var missing = wanted.subtracting(done)
         guard !missing.isEmpty else { return }
         if missing.contains(.qed) { missing.formUnion(Descriptors.Group.qedInputs.subtracting(done)) }
-        Descriptors.compute(missing, target: target, into: &values)
+        let needsTarget = !missing.subtracting(Descriptors.Group.graphOnly).isEmpty
+        Descriptors.compute(missing, graph: graph, target: needsTarget ? target : nil, into: &values)
         done.formUnion(missing)
     }
 }
@@ -140,6 +154,8 @@ public enum Descriptors {
         static let all = Group(rawValue: 511)
         /// What QED reads from the other descriptors.
         static let qedInputs: Group = [.atoms, .crippen, .tpsa, .hbd, .rotatable]
+        /// Computed from the graph alone, without a `SubstructureTarget`.
+        static let graphOnly: Group = [.atoms, .crippen, .rings]
     }
 
     /// All descriptors of a molecule.
@@ -152,9 +168,9 @@ public enum Descriptors {
         return lazy.all()
     }
 
-    /// Fills the groups asked for (QED's inputs must be among them or already filled).
-    static func compute(_ groups: Group, target: SubstructureTarget, into d: inout MolecularDescriptors) {
-        let g = target.graph
+    /// Fills the groups asked for (QED's inputs must be among them or already filled); `target` may
+    /// be nil only when every group is in `Group.graphOnly`.
+    static func compute(_ groups: Group, graph g: MolecularGraph, target: SubstructureTarget?, into d: inout MolecularDescriptors) {
         if groups.contains(.atoms) {
             d.molWt = 0; d.exactMass = 0; d.formalCharge = 0; d.heavyAtoms = 0; d.lipinskiHBA = 0; d.lipinskiHBD = 0
             var carbons = 0, sp3 = 0
@@ -167,22 +183,26 @@ public enum Descriptors {
                 if z > 1 { d.heavyAtoms += 1 }
                 if z == 7 || z == 8 {
                     d.lipinskiHBA += 1
-                    d.lipinskiHBD += Int(target.totalHydrogens[i])
+                    d.lipinskiHBD += g.totalHydrogens(i)
                 }
                 if z == 6 {
                     carbons += 1
-                    if Int(target.degrees[i]) + h == 4 { sp3 += 1 }
+                    if g.degree(i) + h == 4 { sp3 += 1 }
                 }
             }
             d.exactMass -= Double(d.formalCharge) * electronMass
             d.fractionCSP3 = carbons == 0 ? 0 : Double(sp3) / Double(carbons)
         }
         if groups.contains(.crippen) { (d.clogp, d.mr) = crippen(g) }
+        if groups.contains(.rings) { d.rings = g.symmetrizedRingCount() }
+        guard let target else {
+            precondition(groups.isSubset(of: .graphOnly), "descriptors other than Group.graphOnly need a SubstructureTarget")
+            return
+        }
         if groups.contains(.tpsa) { d.tpsa = tpsa(target) }
         if groups.contains(.hbd) { d.hbd = hbdPattern.map(target.matchCount) ?? 0 }
         if groups.contains(.hba) { d.hba = hbaPattern.map(target.matchCount) ?? 0 }
         if groups.contains(.rotatable) { d.rotatableBonds = rotatablePattern.map(target.matchCount) ?? 0 }
-        if groups.contains(.rings) { d.rings = g.symmetrizedRingCount() }
         if groups.contains(.aromaticRings) {
             d.aromaticRings = target.ringBonds.filter { bonds in bonds.allSatisfy { g.bondFlags[$0].contains(.aromatic) } }.count
         }
@@ -197,8 +217,16 @@ public enum Descriptors {
     // MARK: Crippen
 
     /// Wildman–Crippen logP and MR: every atom (hydrogens made explicit) takes the first atom type
-    /// in table order whose pattern matches with the atom as its first atom.
+    /// in table order whose pattern matches with the atom as its first atom. The patterns run as
+    /// `AnchoredPattern`s on the molecule with its hydrogens seen as explicit (no larger graph, no
+    /// ring perception); `crippenReference` is the same through the general matcher.
     public static func crippen(_ graph: MolecularGraph) -> (logP: Double, mr: Double) {
+        guard let typer = CrippenTyper.shared else { return crippenReference(graph) }
+        return typer.contributions(graph)
+    }
+
+    /// Crippen through `SubstructureTarget` on `graph.addingHydrogens()` (the tests compare).
+    public static func crippenReference(_ graph: MolecularGraph) -> (logP: Double, mr: Double) {
         let expanded = graph.addingHydrogens()
         let target = SubstructureTarget(expanded)
         var logP = 0.0, mr = 0.0

@@ -59,8 +59,8 @@ public struct MoleculeFilters: Sendable {
     /// Why the molecule is filtered out (the filter and what failed), or nil when it passes.
     public func rejection(_ graph: MolecularGraph) -> String? {
         guard !isEmpty else { return nil }
-        let target = SubstructureTarget(graph)
-        var values = LazyDescriptors(target)
+        // The substructure target (ring sets) is made only if a descriptor or pattern needs it.
+        var values = LazyDescriptors(graph)
         for rule in rules {
             var failed: [String] = []
             for (text, condition) in zip(rule.conditions, rule.expressions) {
@@ -77,6 +77,8 @@ public struct MoleculeFilters: Sendable {
             if condition.evaluate(&values) { continue }
             return "where \(condition.text): false (\(Self.valuesText(condition.descriptors, &values)))"
         }
+        if required.isEmpty && excluded.isEmpty && excludedAlerts.isEmpty { return nil }
+        let target = values.target
         for p in required where !target.hasMatch(p.pattern) { return "require \(p.name): no match" }
         for p in excluded where target.hasMatch(p.pattern) { return "exclude \(p.name): matches" }
         for set in excludedAlerts {
@@ -132,13 +134,12 @@ public struct HitProperties: Sendable {
     public func values(_ graph: MolecularGraph?) -> [String] {
         guard !isEmpty else { return [] }
         guard let graph else { return columns.map { _ in "" } }
-        let target = SubstructureTarget(graph)
-        var lazy = LazyDescriptors(target)
+        var lazy = LazyDescriptors(graph)
         var out = descriptors.map { d -> String in
             _ = lazy.value(d)
             return descriptorText(lazy.values, d)
         }
-        if !alerts.isEmpty { out.append(AlertMatcher.matchedNames(alerts.flatMap(\.alerts), in: target).joined(separator: ";")) }
+        if !alerts.isEmpty { out.append(AlertMatcher.matchedNames(alerts.flatMap(\.alerts), in: lazy.target).joined(separator: ";")) }
         return out
     }
 
