@@ -405,35 +405,38 @@ public struct ScreenJob {
     /// (parsing on the main thread's 8 MiB could overflow it). A hit or known active that still does
     /// not parse is named in the returned notes (and the hit's `note`), not left silently blank.
     func explain(_ ranked: [Hit], model: TrainedModel) throws -> (hits: [ExplainedHit], notes: [String]) {
-        let pool = WorkerPool(threads: 1, stackSize: limits.parserStackBytes)
+        // The screen's threads, each with its own parser: hits (and known actives) are analysed in
+        // parallel, each on its own, so the result is the same at any thread count.
+        let pool = WorkerPool(threads: max(1, threads), stackSize: limits.parserStackBytes)
         defer { pool.shutdown() }
         let settings = MorganSettings(radius: 2, size: 2048)
-        let parsers = try PerWorker.parsers(count: 1, limits: limits)
-        let generators = PerWorker(count: 1) { MorganGenerator(settings: settings) }
+        let parsers = try PerWorker.parsers(count: pool.threads, limits: limits)
+        let generators = PerWorker(count: pool.threads) { MorganGenerator(settings: settings) }
         typealias Explained = (bits: [UInt64], scaffold: String, graph: MolecularGraph, smiles: String, inchiKey: String)
-        // One molecule on the pool's thread: its bits and scaffold, or why it did not parse.
-        func analyse(_ smiles: String) -> Result<Explained, MoleculeError> {
-            let slot = Slots<Result<Explained, MoleculeError>>(count: 1)
-            pool.run(count: 1) { _, worker in
+        // Molecules on the pool's threads: each one's bits and scaffold, or why it did not parse.
+        func analyse(_ smiles: [String]) -> [Result<Explained, MoleculeError>] {
+            let slots = Slots<Result<Explained, MoleculeError>>(count: smiles.count)
+            pool.run(count: smiles.count) { i, worker in
                 do throws(MoleculeError) {
-                    let graph = try parsers[worker].parse(smiles: smiles)
+                    let graph = try parsers[worker].parse(smiles: smiles[i])
                     // Canonical strings, so that equal structures and equal scaffolds read the same.
                     let canonical = graph.canonicalSMILES()
                     let key = (try? parsers[worker].inchiKey(smiles: canonical)) ?? ""
-                    slot[0] = .success((generators[worker].bits(graph), graph.canonicalScaffoldSMILES(), graph, canonical, key))
+                    slots[i] = .success((generators[worker].bits(graph), graph.canonicalScaffoldSMILES(), graph, canonical, key))
                 } catch {
-                    slot[0] = .failure(error)
+                    slots[i] = .failure(error)
                 }
             }
-            return slot[0] ?? .failure(MoleculeError(.openBabel, "not parsed"))
+            return (0..<smiles.count).map { slots[$0] ?? .failure(MoleculeError(.openBabel, "not parsed")) }
         }
         var notes: [String] = []
         var leftOut: [String] = []
         // Known actives in an arena: the nearest one is a top-1 search (ties: the first active).
         var activeIDs: [String] = []
         var activeBits: [[UInt64]] = []
-        for active in model.header.knownActives {
-            switch analyse(active.smiles) {
+        let knownActives = model.header.knownActives
+        for (active, analysed) in zip(knownActives, analyse(knownActives.map(\.smiles))) {
+            switch analysed {
             case .success(let entry):
                 activeIDs.append(active.id)
                 activeBits.append(entry.bits)
@@ -448,9 +451,14 @@ public struct ScreenJob {
         let words = (settings.size + 63) / 64
         let actives = FingerprintArena(bitCount: settings.size, fingerprints: activeBits)
         // Hits are parsed as far as the pick goes (a hit that no longer parses has no bits).
+        // (in parallel chunks: all `top` at once without a diversity pick, 64 at a time with one).
         var parsed: [Result<Explained, MoleculeError>] = []
+        let chunk = diverse == nil ? max(1, top) : 64
         func load(_ i: Int) -> Result<Explained, MoleculeError> {
-            while parsed.count <= i { parsed.append(analyse(ranked[parsed.count].smiles)) }
+            while parsed.count <= i {
+                let end = min(ranked.count, max(i + 1, parsed.count + chunk))
+                parsed += analyse(ranked[parsed.count..<end].map(\.smiles))
+            }
             return parsed[i]
         }
         let picked: [Int]
@@ -462,11 +470,16 @@ public struct ScreenJob {
             picked = Array(0..<min(top, ranked.count))
         }
         let properties = self.properties
+        // Properties of the final hits only (K molecules, on the pool), as extra columns.
+        let loadedPicks = picked.map(load)
+        let propertyValues = Slots<[String]>(count: picked.count)
+        if !properties.isEmpty {
+            pool.run(count: picked.count) { k, _ in propertyValues[k] = properties.values(try? loadedPicks[k].get().graph) }
+        }
         let hits = picked.enumerated().map { index, i in
             var hit = ranked[i]
-            let loaded = load(i)
-            // Properties of the final hits only (K molecules, one thread), as extra columns.
-            hit.kept += properties.values(try? loaded.get().graph)
+            let loaded = loadedPicks[index]
+            hit.kept += propertyValues[index] ?? []
             var explained = ExplainedHit(rank: index + 1, hit: hit, nearestActive: "", nearestActiveSimilarity: nil, scaffold: "")
             switch loaded {
             case .success(let entry):
