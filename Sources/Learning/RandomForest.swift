@@ -130,10 +130,10 @@ public struct RandomForest: Sendable {
                             tryCount: tryCount, bitsCount: bitsCount, minimumLeaf: max(1, settings.minimumLeaf),
                             maxDepth: settings.maxDepth ?? Int.max)
         let box = TreeSlots(count: settings.trees)
+        let seeds = treeSeeds(settings)
         let work = { (t: Int) in
-            var generator = SeededGenerator(seed: settings.seed &+ UInt64(t) &* 0x9E37_79B9_7F4A_7C15)
-            var counts = [Int32](repeating: 0, count: rows.count)
-            for _ in 0..<rows.count { counts[Int(generator.next() % UInt64(rows.count))] += 1 }
+            var generator = SeededGenerator(seed: seeds[t])
+            let counts = bootstrapCounts(rows: rows.count, generator: &generator)
             var builder = TreeBuilder(data: data)
             box.set(t, builder.build(counts: counts, generator: &generator))
         }
@@ -144,6 +144,22 @@ public struct RandomForest: Sendable {
             for t in 0..<settings.trees { work(t) }
         }
         return RandomForest(settings: settings, words: words, trees: box.all())
+    }
+
+    /// Each tree's own seed: the successive draws of a generator seeded with the forest's seed, so
+    /// the trees' random streams are unrelated and do not depend on the thread count. (Seeds spaced
+    /// by SplitMix64's own increment, as Winnow used before, made tree t's stream tree 0's shifted by
+    /// t draws: every tree drew nearly the same bootstrap sample, and the forest was barely a forest.)
+    static func treeSeeds(_ settings: Settings) -> [UInt64] {
+        var seeder = SeededGenerator(seed: settings.seed)
+        return (0..<settings.trees).map { _ in seeder.next() }
+    }
+
+    /// How often each of `rows` rows is drawn in a bootstrap sample of `rows` draws with replacement.
+    static func bootstrapCounts(rows: Int, generator: inout SeededGenerator) -> [Int32] {
+        var counts = [Int32](repeating: 0, count: rows)
+        for _ in 0..<rows { counts[Int(generator.next() % UInt64(rows))] += 1 }
+        return counts
     }
 
     /// Mean and standard deviation over trees for each fingerprint.

@@ -49,8 +49,9 @@ import WinnowTestSupport
 
     /// An imbalanced set made from real molecules: BACE's inactives and one active in 20. Without class
     /// weights a forest with 5-molecule leaves never gives an active a probability above 0.5 (every
-    /// molecule is called inactive); the default (weights switched on by the active rate) calls a good
-    /// part of the test actives active (27 of 71 when written). The same for the fingerprint MLP.
+    /// molecule is called inactive); the default (weights switched on by the active rate) calls some
+    /// test actives active (3 of 71 with independent trees; 27 while every tree drew nearly the same
+    /// bootstrap sample and the trees voted alike). The fingerprint MLP calls half of them active.
     @Test func imbalancedDefaultDoesNotCollapse() throws {
         let bace = try TrainingTests.bace()
         func isActive(_ i: Int) -> Bool { (bace.data.labels[i][0] ?? 0) > 0.5 }
@@ -79,7 +80,7 @@ import WinnowTestSupport
         forest.balanceClasses = decision.balance
         let weightedForest = try calledActive(forest)
         #expect(plainForest.all == 0, "unweighted forest called \(plainForest.all) molecules active")
-        #expect(weightedForest.actives * 4 >= actives.count, "weighted forest called \(weightedForest.actives) of \(actives.count) actives active")
+        #expect(weightedForest.actives >= 1, "weighted forest called \(weightedForest.actives) of \(actives.count) actives active")
 
         var mlp = TrainingOptions().withDefaults(for: .mlp)
         mlp.hidden = 64; mlp.headHidden = [16]; mlp.epochs = 5

@@ -1,6 +1,6 @@
 import Chemistry
 import Fingerprints
-import Learning
+@testable import Learning
 import Testing
 import WinnowTestSupport
 
@@ -60,5 +60,29 @@ import WinnowTestSupport
         let seen = forest.predict(bits, rows: train).mean.map(Double.init)
         let fit = try #require(Metrics.r2(predictions: seen, targets: train.map { values[$0] }))
         #expect(fit > 0.85 && fit > r2 + 0.2, "training R² \(fit), test R² \(r2)")
+    }
+
+    /// Each tree draws its own bootstrap sample. Tree seeds used to be spaced by SplitMix64's own
+    /// increment, so tree t's random stream was tree 0's shifted by t draws and neighbouring trees
+    /// shared all but one of their bootstrap draws (HIV test ROC-AUC 0.829 against scikit-learn's
+    /// 0.856 on the same bits). Two independent samples differ in about 69% of the rows' counts.
+    @Test func treesDrawIndependentBootstrapSamples() {
+        var settings = RandomForest.Settings()
+        settings.trees = 12
+        settings.seed = 7
+        let seeds = RandomForest.treeSeeds(settings)
+        #expect(seeds == RandomForest.treeSeeds(settings))
+        let rows = 2000
+        let samples = seeds.map { seed in
+            var generator = SeededGenerator(seed: seed)
+            return RandomForest.bootstrapCounts(rows: rows, generator: &generator)
+        }
+        #expect(samples.allSatisfy { $0.reduce(0, +) == Int32(rows) })
+        for a in samples.indices {
+            for b in samples.indices where b > a {
+                let differing = (0..<rows).filter { samples[a][$0] != samples[b][$0] }.count
+                #expect(differing > rows / 2, "trees \(a) and \(b): counts differ in \(differing) of \(rows) rows")
+            }
+        }
     }
 }
