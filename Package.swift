@@ -72,7 +72,8 @@ let package = Package(
         .testTarget(name: "ScreeningTests", dependencies: ["Screening", "LibraryIO", "Fingerprints", "Chemistry", "WinnowTestSupport"]),
         .testTarget(name: "CampaignsTests", dependencies: ["Campaigns", "Learning", "Chemistry", "LibraryIO", "WinnowTestSupport",
                                                     .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "WinnowCLITests", dependencies: ["winnow", "Campaigns", "Chemistry", "Fingerprints", "LibraryIO", "Screening", "WinnowTestSupport"]),
+        .testTarget(name: "WinnowCLITests", dependencies: ["winnow", "Campaigns", "Chemistry", "Fingerprints", "Learning", "LibraryIO", "Screening",
+                                                    "WinnowTestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -123,9 +123,14 @@ public struct TrainingDataInfo: Codable, Sendable, Equatable {
     public var rows: Int
     public var split: String
     public var counts: [String: Int]
+    /// Whether the training molecules were standardised when read (`train --standardize`, the
+    /// default); nil in files written before Winnow recorded it (their molecules were not).
+    /// `predict`, `screen` and `evaluate` standardise by this unless told otherwise.
+    public var standardized: Bool? = nil
 
-    public init(file: String, hash: String, rows: Int, split: String, counts: [String: Int]) {
+    public init(file: String, hash: String, rows: Int, split: String, counts: [String: Int], standardized: Bool? = nil) {
         self.file = file; self.hash = hash; self.rows = rows; self.split = split; self.counts = counts
+        self.standardized = standardized
     }
 }
 

@@ -33,7 +33,8 @@ struct EvaluateCommand: ParsableCommand {
         }
         let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: columns, idColumn: nil,
                                              taskKind: trained.header.taskKind, featureColumns: trained.featureColumns,
-                                             featuresFor: "the model reads it as a feature: trained with --feature-columns")
+                                             featuresFor: "the model reads it as a feature: trained with --feature-columns",
+                                             standardize: trained.header.trainingData.standardized ?? false)
         try labelled.reportRejections(to: errors, command: "evaluate")
         var rows = Array(0..<labelled.dataset.count)
         if let part {

@@ -12,12 +12,17 @@ struct LabelledData {
     var rejected: [(row: Int, smiles: String, reason: String)]
     var table: CSVTable
     var fileHash: String
+    /// What the standardiser changed (all zero when it was off).
+    var standardized = Standardizer.Totals()
 
     /// `featureColumns`: numeric columns read beside each molecule (`--feature-columns`); a row whose
     /// value is not a number is rejected with the reason, and a file without the columns is an error
     /// naming every missing one (`featuresFor` says why they are needed).
+    /// `standardize`: each molecule goes through the standardiser when read (as `train` and the
+    /// model's `predict`/`screen` do by default); `standardized` counts what it changed.
     static func load(path: String, smilesColumn: String, labelColumns: [String], idColumn: String?,
-                     taskKind: TaskKind? = nil, featureColumns: [String] = [], featuresFor: String = "--feature-columns") throws -> LabelledData {
+                     taskKind: TaskKind? = nil, featureColumns: [String] = [], featuresFor: String = "--feature-columns",
+                     standardize: Bool = false) throws -> LabelledData {
         let table = try CSVTable.read(path: path)
         let smilesIndex = try table.column(smilesColumn)
         let labelIndices = try labelColumns.map { try table.column($0) }
@@ -28,7 +33,9 @@ struct LabelledData {
         }
         let featureIndices = try featureColumns.map { try table.column($0) }
         var features: [[Double]] = []
-        let parser = try MoleculeParser()
+        var limits = InputLimits()
+        limits.standardize = standardize
+        let parser = try MoleculeParser(limits: limits)
         var ids: [String] = [], smiles: [String] = [], graphs: [MolecularGraph] = [], labels: [[Double?]] = []
         var rows: [Int] = []
         var rejected: [(Int, String, String)] = []
@@ -79,7 +86,8 @@ struct LabelledData {
         var data = Dataset(ids: ids, smiles: smiles, graphs: graphs, taskNames: labelColumns, taskKind: kind, labels: labels)
         data.featureColumns = features
         let bytes = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
-        return LabelledData(dataset: data, rowNumbers: rows, rejected: rejected, table: table, fileHash: fnv1aHex(bytes))
+        return LabelledData(dataset: data, rowNumbers: rows, rejected: rejected, table: table, fileHash: fnv1aHex(bytes),
+                            standardized: parser.standardized)
     }
 
     func reportRejections(to errorsPath: String?, command: String) throws {

@@ -11,6 +11,9 @@ struct PredictCommand: ParsableCommand {
         abstract: "Score every molecule of a library with a model: id, smiles, score, uncertainty.",
         discussion: """
         Rejected records go to --errors as record<TAB>id<TAB>input<TAB>reason; output order is input order.
+        Molecules are standardised as the model's training molecules were (train's default: on; a model
+        file from before this was recorded: off); --standardize / --no-standardize override it (with a
+        warning), and a standardized column then says what the standardiser changed in each molecule.
         A one-task model writes score,uncertainty; a multi-task model score_TASK,uncertainty_TASK for every
         task, or for the one chosen with --task. The uncertainty is empty for a one-member model (no
         ensemble). Exit status 3: nothing could be scored (an empty library, or every record rejected).
@@ -43,7 +46,7 @@ struct PredictCommand: ParsableCommand {
         // Ranking needs one task, as the screen does: a multi-task model without --task is refused.
         let tasks = task != nil || ranked != nil ? [try ModelTask.index(in: trained.header, requested: task, modelPath: model)]
             : Array(trained.header.tasks.indices)
-        let limits = standardizeOptions.apply(to: inputOptions.limits, defaultOn: false)
+        let limits = standardizeOptions.apply(to: inputOptions.limits, model: trained.header, command: "predict", legacyDefault: false)
         let summary = try Self.score(trained, tasks: tasks, input: input, inputOptions: inputOptions, limits: limits, output: output,
                                      errorsPath: errors, threads: threads ?? defaultThreadCount(), progress: !quiet, ranked: ranked)
         printToStandardError(String(format: "winnow predict: read %d, scored %d, rejected %d in %.2f s (%.0f molecules/s)",
@@ -67,7 +70,10 @@ struct PredictCommand: ParsableCommand {
         try errors?.write("record\tid\tinput\treason\n")
         let names = trained.header.tasks
         let columns = names.count == 1 ? ["score", "uncertainty"] : tasks.flatMap { ["score_\(names[$0])", "uncertainty_\(names[$0])"] }
-        try out.write((["id", "smiles"] + columns).map(csvField).joined(separator: ",") + "\n")
+        // With the standardiser on, `standardized` says what it changed in the molecule scored
+        // (empty when nothing); `smiles` stays the record's own.
+        let standardizing = limits.standardize
+        try out.write((["id", "smiles"] + columns + (standardizing ? ["standardized"] : [])).map(csvField).joined(separator: ",") + "\n")
         let hasUncertainty = trained.hasUncertainty
         let pool = WorkerPool(threads: threads, stackSize: limits.parserStackBytes)
         defer { pool.shutdown() }
@@ -75,7 +81,7 @@ struct PredictCommand: ParsableCommand {
         var summary = try streamInOrder(reader, pool: pool, batchSize: 256, batchesPerRound: pool.threads * 4, out: out, errors: errors,
                                  progressLabel: showProgress ? "predict" : nil, ranked: ranked) { [sorting = ranked != nil] batch, worker in
             var result = BatchOutput()
-            var graphs: [MolecularGraph] = [], kept: [Int] = []
+            var graphs: [MolecularGraph] = [], kept: [Int] = [], changes: [String] = []
             var columnValues: [[Double]] = []
             for i in 0..<batch.count {
                 switch batch.molecule(i, parser: workers.parsers[worker]) {
@@ -89,6 +95,7 @@ struct PredictCommand: ParsableCommand {
                         }
                     }
                     graphs.append(graph); kept.append(i)
+                    if standardizing { changes.append(workers.parsers[worker].lastChanges.description) }
                 case .failure(let error): batch.appendErrorLine(i, reason: error.message, to: &result.errors)
                 }
             }
@@ -105,6 +112,7 @@ struct PredictCommand: ParsableCommand {
                 for t in tasks {
                     row += "," + formatScore(prediction.scores[k][t]) + "," + (hasUncertainty ? formatScore(prediction.uncertainties[k][t]) : "")
                 }
+                if standardizing { row += "," + csvField(changes[k]) }
                 row += "\n"
                 if sorting {
                     result.ranked.append(RankedRows.Row(key: prediction.scores[k][tasks[0]], line: Array(row.utf8)))

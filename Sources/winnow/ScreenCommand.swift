@@ -150,7 +150,9 @@ struct ScreenCommand: ParsableCommand {
         job.format = inputOptions.libraryFormat
         job.smilesColumn = inputOptions.smilesColumn
         job.idColumn = inputOptions.idColumn
-        job.limits = standardizeOptions.apply(to: inputOptions.limits, defaultOn: true)
+        // Standardise as the model's training molecules were (on for models that do not record it).
+        let header = try ModelArchive.read(from: URL(fileURLWithPath: model)).decodeHeader(ModelHeader.self, source: model)
+        job.limits = standardizeOptions.apply(to: inputOptions.limits, model: header, command: "screen", legacyDefault: true)
         job.top = top
         job.errorsPath = errors
         job.allScoresPath = allScores

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Chemistry
+import Learning
 
-/// `--standardize` / `--no-standardize`: each command that reads molecules for scoring, fingerprints
-/// or a campaign says its own default (on for screen and campaigns, off for predict, fingerprint and
-/// index), so the flag is a tri-state here.
+/// `--standardize` / `--no-standardize`: each command that reads molecules for training, scoring,
+/// fingerprints or a campaign says its own default (on for train, screen and campaigns, off for
+/// fingerprint and index; predict, screen and evaluate follow what the model was trained on), so the
+/// flag is a tri-state here.
 struct StandardizeOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo,
           help: "Standardise each molecule when reading: keep the largest organic fragment (salts, counter-ions, solvents dropped) and neutralise charges that adding or removing a hydrogen can neutralise (README 'Standardisation').")
@@ -14,6 +16,18 @@ struct StandardizeOptions: ParsableArguments {
         var result = limits
         result.standardize = standardize ?? defaultOn
         return result
+    }
+
+    /// For a command that scores with a model: the model's own setting (what its training molecules
+    /// went through) unless the flag says otherwise, `legacyDefault` for a model file that does not
+    /// record it; a flag against the model's setting is allowed with a warning on standard error.
+    func apply(to limits: InputLimits, model header: ModelHeader, command: String, legacyDefault: Bool) -> InputLimits {
+        let trained = header.trainingData.standardized
+        if let standardize, let trained, standardize != trained {
+            printToStandardError("winnow \(command): warning: the model was trained on \(trained ? "standardised" : "unstandardised") molecules; "
+                                 + "scoring \(standardize ? "standardised" : "unstandardised") ones as asked (\(standardize ? "--standardize" : "--no-standardize"))")
+        }
+        return apply(to: limits, defaultOn: trained ?? legacyDefault)
     }
 }
 

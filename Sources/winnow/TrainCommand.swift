@@ -59,6 +59,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Numeric columns of the data file fed to the networks beside the learned representation, comma-separated (scaled; every library scored must have them). Not for --model rf.")
     var featureColumns: String?
     @OptionGroup(title: "The MLP's Morgan fingerprints") var morgan: MorganOptions
+    @OptionGroup var standardizeOptions: StandardizeOptions
     @Flag(help: "MLP input: on/off bits instead of counts.") var binary = false
     @Option(help: "Threads for the matrix work (default: all cores).") var threads: Int?
     @Option(name: .shortAndLong, help: "Model file to write.") var output: String
@@ -95,9 +96,12 @@ struct TrainCommand: ParsableCommand {
         let threadCount = threads ?? defaultThreadCount()
         let started = Date()
         let columnNames = featureColumns.map(parseNames) ?? []
+        // Standardised by default, as `screen` reads libraries: a salt form trains as its parent.
+        let standardize = standardizeOptions.standardize ?? true
         let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: labelColumn, idColumn: idColumn,
-                                             featureColumns: columnNames)
+                                             featureColumns: columnNames, standardize: standardize)
         try labelled.reportRejections(to: errors, command: "train")
+        if standardize { printToStandardError(standardizationNote(command: "train", labelled.standardized)) }
         let dataset = labelled.dataset
         var parts: [SplitPart]
         var splitDescription: String
@@ -174,7 +178,8 @@ struct TrainCommand: ParsableCommand {
         printToStandardError("winnow train: \(dataset.count) molecules (\(trainRows.count) train, \(validationRows.count) validation, \(testRows.count) test; \(splitDescription)), \(dataset.taskKind.rawValue), model \(what)\(forest.map { " + random forest of \($0) trees" } ?? "")\(base.extraFeatures.map { "; \($0.count) extra features (\($0.names.joined(separator: ",")))" } ?? "")\(balanceNote); validation measure \(selection.rawValue)")
         let info = TrainingDataInfo(file: URL(fileURLWithPath: data).lastPathComponent, hash: labelled.fileHash, rows: dataset.count,
                                     split: splitDescription,
-                                    counts: ["train": trainRows.count, "validation": validationRows.count, "test": testRows.count])
+                                    counts: ["train": trainRows.count, "validation": validationRows.count, "test": testRows.count],
+                                    standardized: standardize)
         let trained: TrainedModel
         if let kind = model.kind {
             trained = try TrainedModel.train(dataset, train: trainRows, validation: validationRows, options: options(for: kind),

@@ -65,11 +65,11 @@ import WinnowTestSupport
         #expect(before.first == after.first && Array(before) != Array(after))
 
         // The screen reads the column the same way (its hit list keeps only the columns asked for).
-        // --no-standardize: predict scores the molecules as written, so the screen must too.
+        // Both standardise as the model's training molecules were.
         let hits = folder.appendingPathComponent("hits.csv").path
         let screenErrors = folder.appendingPathComponent("screen_errors.tsv").path
         var result = try runWinnow(["screen", "--model", model, "--library", lib, "--top", "5", "-o", hits, "--errors", screenErrors,
-                                    "--no-standardize", "--threads", "2", "--quiet"])
+                                    "--threads", "2", "--quiet"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try String(contentsOfFile: screenErrors, encoding: .utf8).contains("feature column assay: 'n/a' is not a number"))
         let scores = Dictionary(uniqueKeysWithValues: outputs[0].split(separator: "\n").dropFirst().map {

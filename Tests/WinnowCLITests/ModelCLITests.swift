@@ -35,10 +35,15 @@ import WinnowTestSupport
         #expect(predict.status == 0)
         #expect(predict.stderr.contains("read 3, scored 2, rejected 1"))
         let rows = try String(contentsOfFile: scores, encoding: .utf8).split(separator: "\n")
-        #expect(rows.first == "id,smiles,score,uncertainty")
+        // The model was trained on standardised molecules (train's default), so predict standardises
+        // too and says what it changed (nothing here).
+        #expect(rows.first == "id,smiles,score,uncertainty,standardized")
         #expect(rows.count == 3 && rows[1].hasPrefix("good1,CCOc1ccccc1,") && rows[2].hasPrefix("good2,"))
         // Two members: an uncertainty (one-member models leave it empty).
-        #expect(rows.dropFirst().allSatisfy { !$0.hasSuffix(",") && $0.split(separator: ",").count == 4 })
+        #expect(rows.dropFirst().allSatisfy {
+            let f = $0.split(separator: ",", omittingEmptySubsequences: false)
+            return f.count == 5 && !f[3].isEmpty && f[4].isEmpty
+        })
         let errorLines = try String(contentsOfFile: errors, encoding: .utf8).split(separator: "\n")
         #expect(errorLines.count == 2 && errorLines[1].hasPrefix("2\tbroken\t"))
 

@@ -44,7 +44,7 @@ import WinnowTestSupport
         let predicted = folder.appendingPathComponent("predicted.csv").path
         #expect(try runWinnow(["predict", "--model", Self.tox21Model, library, "-o", predicted, "--quiet"]).status == 0)
         let predictHeader = try Self.header(predicted)
-        #expect(predictHeader == ["id", "smiles", "score_NR-AR", "uncertainty_NR-AR", "score_SR-p53", "uncertainty_SR-p53"])
+        #expect(predictHeader == ["id", "smiles", "score_NR-AR", "uncertainty_NR-AR", "score_SR-p53", "uncertainty_SR-p53", "standardized"])
         let secondTask = Dictionary(try Self.rows(predicted).map { ($0[0], $0[4]) }, uniquingKeysWith: { a, _ in a })
         let firstTask = Dictionary(try Self.rows(predicted).map { ($0[0], $0[2]) }, uniquingKeysWith: { a, _ in a })
         let hitRows = try Self.rows(hits)
@@ -61,7 +61,7 @@ import WinnowTestSupport
         #expect(try Self.read(report).contains("<tr><td>Task</td><td>SR-p53 (highest score first)</td></tr>"))
         // predict --task writes only that task.
         let one = try runWinnow(["predict", "--model", Self.tox21Model, library, "--task", "SR-p53", "--quiet"])
-        #expect(one.status == 0 && one.stdout.hasPrefix("id,smiles,score_SR-p53,uncertainty_SR-p53\n"))
+        #expect(one.status == 0 && one.stdout.hasPrefix("id,smiles,score_SR-p53,uncertainty_SR-p53,standardized\n"))
     }
 
     /// Parses the report's histogram bars: (lower, upper, count) per bar.
@@ -153,7 +153,7 @@ import WinnowTestSupport
         let multi = try runWinnow(["predict", "--model", Self.tox21Model, library, "--sort", "--quiet"])
         #expect(multi.status == 2 && multi.stderr.contains("choose one with --task NAME"), "\(multi.stderr)")
         let named = try runWinnow(["predict", "--model", Self.tox21Model, library, "--sort", "--task", "SR-p53", "--quiet"])
-        #expect(named.status == 0 && named.stdout.hasPrefix("id,smiles,score_SR-p53,uncertainty_SR-p53\n"))
+        #expect(named.status == 0 && named.stdout.hasPrefix("id,smiles,score_SR-p53,uncertainty_SR-p53,standardized\n"))
     }
 
     /// An empty library, or one where every record is rejected, is not a successful screen.

@@ -1,5 +1,6 @@
 import Chemistry
 import Foundation
+import Learning
 import LibraryIO
 import Screening
 import Testing
@@ -98,20 +99,65 @@ import WinnowTestSupport
         }
     }
 
-    /// predict, fingerprint and index standardise only when asked, and say so.
+    /// train standardises by default and records it in the model; a salt trains as its parent; a
+    /// model trained with --no-standardize makes predict read molecules as written.
+    @Test func trainRecordsStandardisation() throws {
+        let folder = try TestPaths.scratch("salts-train")
+        let bace = try CSVTable.read(path: TestPaths.repository.appendingPathComponent("targets/bace1/bace.csv").path)
+        // 300 BACE rows, every other one as a hydrochloride.
+        var text = "smiles,Class,split\n"
+        for (i, f) in bace.rows.prefix(300).enumerated() {
+            text += (i % 2 == 0 ? "\(f[0]).Cl" : f[0]) + ",\(f[1]),\(f[2])\n"
+        }
+        let data = folder.appendingPathComponent("salts.csv").path
+        try text.write(toFile: data, atomically: true, encoding: .utf8)
+        let library = folder.appendingPathComponent("lib.smi").path
+        try "CCOc1ccccc1N.Cl\tsalt\nCCOc1ccccc1N\tparent\n".write(toFile: library, atomically: true, encoding: .utf8)
+        var headers: [Bool: [String]] = [:]
+        for standardize in [true, false] {
+            let model = folder.appendingPathComponent("rf-\(standardize).winnow").path
+            let trained = try runWinnow(["train", "--data", data, "--label-column", "Class", "--split-column", "split", "--model", "rf",
+                                         "--trees", "20", "-o", model] + (standardize ? [] : ["--no-standardize"]))
+            #expect(trained.status == 0, "\(trained.stderr)")
+            // (BACE's protonated amidines are neutralised as well.)
+            #expect(trained.stderr.contains("fragments removed from 150, charges neutralised in") == standardize, "\(trained.stderr)")
+            let header = try ModelArchive.read(from: URL(fileURLWithPath: model)).decodeHeader(ModelHeader.self)
+            #expect(header.trainingData.standardized == standardize)
+            let scores = folder.appendingPathComponent("scores-\(standardize).csv").path
+            let predicted = try runWinnow(["predict", "--model", model, library, "-o", scores, "--quiet"])
+            #expect(predicted.status == 0 && !predicted.stderr.contains("warning"), "\(predicted.stderr)")
+            let table = try CSVTable.read(path: scores)
+            headers[standardize] = table.header
+            // Standardised, the salt and its parent are one molecule with one score.
+            if standardize { #expect(table.rows[0][2] == table.rows[1][2] && table.rows[0][4] == "removed 1 fragment") }
+        }
+        #expect(headers[true] == ["id", "smiles", "score", "uncertainty", "standardized"])
+        #expect(headers[false] == ["id", "smiles", "score", "uncertainty"])
+    }
+
+    /// predict standardises as the model's training molecules were (the model here: standardised,
+    /// train's default) and warns when told otherwise; fingerprint and index only when asked.
     @Test func otherCommandsStandardiseWhenAsked() throws {
         let folder = try TestPaths.scratch("salts-other")
         let (library, pairs) = try Self.saltLibrary(in: folder, limit: 50)
         for standardize in [true, false] {
             let flag = standardize ? ["--standardize"] : []
             let scores = folder.appendingPathComponent("scores-\(standardize).csv").path
-            let predicted = try runWinnow(["predict", "--model", Self.model, library, "-o", scores, "--quiet"] + flag)
+            let predicted = try runWinnow(["predict", "--model", Self.model, library, "-o", scores, "--quiet"] + (standardize ? [] : ["--no-standardize"]))
             #expect(predicted.status == 0, "\(predicted.stderr)")
             #expect(predicted.stderr.contains("winnow predict: standardised 50 molecules (fragments removed from 50") == standardize, "\(predicted.stderr)")
-            let rows = try Self.read(scores).split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+            #expect(predicted.stderr.contains("warning: the model was trained on standardised molecules; scoring unstandardised ones as asked") == !standardize,
+                    "\(predicted.stderr)")
+            let table = try CSVTable.read(path: scores)
+            let rows = table.rows
+            #expect(table.header == ["id", "smiles", "score", "uncertainty"] + (standardize ? ["standardized"] : []))
             #expect(rows.count == 2 * pairs)
-            let equal = stride(from: 0, to: rows.count, by: 2).filter { rows[$0].last == rows[$0 + 1].last }.count
-            if standardize { #expect(equal == pairs) } else { #expect(equal < pairs / 2) }
+            let equal = stride(from: 0, to: rows.count, by: 2).filter { rows[$0][2] == rows[$0 + 1][2] }.count
+            if standardize {
+                #expect(equal == pairs)
+                // What was scored: the salt lost its counter-ion; the parent is unchanged.
+                #expect(stride(from: 0, to: rows.count, by: 2).allSatisfy { rows[$0][4].hasPrefix("removed ") && rows[$0 + 1][4].isEmpty })
+            } else { #expect(equal < pairs / 2) }
 
             let fps = folder.appendingPathComponent("fp-\(standardize).fps").path
             let printed = try runWinnow(["fingerprint", library, "-o", fps, "--quiet"] + flag)
