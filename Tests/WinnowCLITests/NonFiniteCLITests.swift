@@ -23,8 +23,12 @@ import WinnowTestSupport
         #expect(!train.stderr.contains("nan"), "\(train.stderr)")
         let predict = try runWinnow(["predict", "--model", model, TestPaths.fixture("valid.smi"), "--quiet"])
         #expect(predict.status == 0, "\(predict.stderr)")
-        let scores = predict.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let lines = predict.stdout.split(separator: "\n")
+        // Counted from the end (ids may hold commas): score, uncertainty, then what the standardiser
+        // changed (the model was trained standardised, so predict standardises).
+        #expect(lines.first == "id,smiles,score,uncertainty,standardized")
+        let scores = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         #expect(scores.count > 200)
-        #expect(scores.allSatisfy { Double($0[$0.count - 2]).map(\.isFinite) ?? false })
+        #expect(scores.allSatisfy { Double($0[$0.count - 3]).map(\.isFinite) ?? false })
     }
 }
