@@ -23,16 +23,21 @@ public struct ModelHeader: Codable, Sendable, Equatable {
     public var selection: ModelSelection? = nil
 }
 
-/// The candidates `--model auto` scored on the validation rows, and the choice.
+/// The candidates `--model auto` scored (by cross-validation or on the validation rows), and the choice.
 public struct ModelSelection: Codable, Sendable, Equatable {
     public struct Candidate: Codable, Sendable, Equatable {
         /// Short description, e.g. "rf trees=500 maxFeatures=auto".
         public var name: String
-        /// The validation measure; −∞ when it could not be computed (validation rows of one class).
+        /// The validation measure (with cross-validation: its mean over the folds where every
+        /// candidate has one); −∞ when it could not be computed (validation rows of one class).
         public var validation: Double
-        public init(name: String, validation: Double) { self.name = name; self.validation = validation }
+        /// With cross-validation: the measure on each fold (nil where undefined).
+        public var folds: [Double?]?
+        public init(name: String, validation: Double, folds: [Double?]? = nil) {
+            self.name = name; self.validation = validation; self.folds = folds
+        }
 
-        enum CodingKeys: String, CodingKey { case name, validation }
+        enum CodingKeys: String, CodingKey { case name, validation, folds }
 
         /// A validation value that is not a number JSON can hold (−∞) is written as null.
         public func encode(to encoder: any Encoder) throws {
@@ -43,12 +48,14 @@ public struct ModelSelection: Codable, Sendable, Equatable {
             } else {
                 try container.encodeNil(forKey: .validation)
             }
+            try container.encodeIfPresent(folds, forKey: .folds)
         }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             name = try container.decode(String.self, forKey: .name)
             validation = try container.decodeIfPresent(Double.self, forKey: .validation) ?? -.infinity
+            folds = try container.decodeIfPresent([Double?].self, forKey: .folds)
         }
     }
     /// The validation measure (SelectionMetric raw value).
@@ -56,6 +63,10 @@ public struct ModelSelection: Codable, Sendable, Equatable {
     public var candidates: [Candidate]
     /// Name of the kept candidate, or "A + B" for the 50/50 mixture of the best network and forest.
     public var chosen: String
+    /// Cross-validation folds (nil: one validation part).
+    public var folds: Int? = nil
+    /// Why the chosen candidate was kept (cross-validation).
+    public var rule: String? = nil
     public init(metric: String, candidates: [Candidate], chosen: String) {
         self.metric = metric; self.candidates = candidates; self.chosen = chosen
     }

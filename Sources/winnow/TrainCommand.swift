@@ -30,7 +30,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Split when there is no split column: scaffold or random.") var split: SplitMethod = .scaffold
     @Option(help: "Seed for the split, initialisation and batching.") var seed: UInt64 = 0
     @Option(help: "Seed for the scaffold or random split only (default: --seed).") var splitSeed: UInt64?
-    @Option(help: "Model kind: rf (random forest on Morgan bits), mlp, dmpnn, or auto (try them on the validation rows, keep the best).")
+    @Option(help: "Model kind: rf (random forest on Morgan bits), mlp, dmpnn, or auto (cross-validate a small grid of them on the training + validation rows, keep the forest unless another is clearly better).")
     var model: ModelChoice = .dmpnn
     @Option(help: "Ensemble members (different seeds); their spread is the uncertainty.") var members = 1
     @Option(help: "Also train a random forest of N trees on Morgan bits and average it with the networks.") var forest: Int?
@@ -53,6 +53,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validation measure for early stopping, best epoch and --model auto: roc-auc, prc-auc, bedroc20 (default: prc-auc when actives are rare, else roc-auc).")
     var selectionMetric: SelectionMetric?
     @Option(help: "Model kinds --model auto tries, comma-separated (default rf,mlp,dmpnn).") var autoKinds = "rf,mlp,dmpnn"
+    @Option(help: "Cross-validation folds of --model auto over the training + validation rows (grouped by scaffold unless --split random; 0: score on the validation rows once).")
+    var autoFolds = 5
     @Option(help: "Write each row's split part (row,part) here.") var saveSplit: String?
     @Option(help: "Extra network inputs beside the learned representation: descriptors (the 16 'winnow describe' columns, scaled by the training rows) or none. Not for --model rf.")
     var extraFeatures: ExtraFeatureSet = .none
@@ -73,6 +75,7 @@ struct TrainCommand: ParsableCommand {
         if let maxFeatures, maxFeatures < 1 || maxFeatures > TrainedModel.forestFingerprint.size { throw ValidationError("--max-features takes 1 to \(TrainedModel.forestFingerprint.size) bits") }
         if let maxDepth, maxDepth < 1 { throw ValidationError("--max-depth must be at least 1") }
         guard minLeaf >= 1 else { throw ValidationError("--min-leaf must be at least 1") }
+        guard autoFolds == 0 || (2...20).contains(autoFolds) else { throw ValidationError("--auto-folds must be 0 or 2 to 20") }
         let kinds = autoKinds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard !kinds.isEmpty, kinds.allSatisfy({ ModelKind(rawValue: $0) != nil }) else {
             throw ValidationError("--auto-kinds takes a comma-separated list of rf, mlp and dmpnn")
@@ -200,10 +203,19 @@ struct TrainCommand: ParsableCommand {
                 if c.options.kind == .rf { if maxDepth != nil { c.options.forest?.maxDepth = maxDepth }; c.options.forest?.minimumLeaf = minLeaf }
                 return c
             }
-            if validationRows.isEmpty { printToStandardError("winnow train: warning: no validation rows; --model auto keeps the first candidate (\(grid[0].name))") }
+            var folds: [[Int]] = []
+            if autoFolds >= 2 {
+                // Scaffold-grouped folds (a molecule's scaffold never on both sides) unless the split is random.
+                let grouped = splitColumn != nil || split == .scaffold
+                folds = ModelSearch.folds(dataset, rows: (trainRows + validationRows).sorted(),
+                                          groups: grouped ? dataset.graphs.map { $0.scaffoldKey() } : nil, k: autoFolds, seed: seed)
+                printToStandardError("winnow train: auto: \(autoFolds)-fold cross-validation on \(trainRows.count + validationRows.count) training + validation molecules (\(grouped ? "grouped by scaffold" : "random, stratified"); fold sizes \(folds.map { String($0.count) }.joined(separator: "/")))")
+            } else if validationRows.isEmpty {
+                printToStandardError("winnow train: warning: no validation rows; --model auto keeps the first candidate (\(grid[0].name))")
+            }
             let searchStarted = Date()
             let (chosen, record) = try ModelSearch.run(dataset, train: trainRows, validation: validationRows, candidates: grid, metric: selection,
-                                                   dataInfo: info, threads: threadCount) { printToStandardError($0) }
+                                                   folds: folds, dataInfo: info, threads: threadCount) { printToStandardError($0) }
             printToStandardError(String(format: "winnow train: auto chose %@ (%d candidates, %.1f s)", record.chosen, record.candidates.count,
                                         Date().timeIntervalSince(searchStarted)))
             trained = chosen
@@ -223,7 +235,12 @@ struct TrainCommand: ParsableCommand {
                                        "balanced_classes": String(trained.header.options.balanceClasses)]
         if let record = trained.header.selection {
             extra["auto.chosen"] = record.chosen
-            for c in record.candidates { results["auto.validation.\(c.name)"] = c.validation }
+            for c in record.candidates {
+                results["auto.validation.\(c.name)"] = c.validation
+                for (k, value) in (c.folds ?? []).enumerated() { if let value { results["auto.fold\(k + 1).\(c.name)"] = value } }
+            }
+            if let folds = record.folds { results["auto.folds"] = Double(folds) }
+            if let rule = record.rule { extra["auto.rule"] = rule }
         }
         try trained.write(to: URL(fileURLWithPath: output))
         let text = try jsonString(results, strings: extra)

@@ -138,4 +138,85 @@ import WinnowTestSupport
         let loaded = try TrainedModel.load(archive, source: "test")
         #expect(loaded.header.selection == selection)
     }
+
+    /// Cross-validation folds: every training + validation row in exactly one fold, a scaffold never in
+    /// two folds, actives dealt evenly (no two folds differ by more than the actives of one scaffold),
+    /// the same folds for the same seed; without scaffold keys, stratified.
+    @Test func foldsKeepScaffoldsTogetherAndSpreadActives() throws {
+        let bace = try TrainingTests.bace()
+        let rows = (bace.train + bace.validation).sorted()
+        let keys = bace.data.graphs.map { $0.scaffoldKey() }
+        func isActive(_ i: Int) -> Bool { (bace.data.labels[i][0] ?? 0) > 0.5 }
+        let folds = ModelSearch.folds(bace.data, rows: rows, groups: keys, k: 5, seed: 3)
+        #expect(folds.count == 5 && folds.allSatisfy { !$0.isEmpty })
+        #expect(folds.joined().sorted() == rows)
+        var foldOfKey: [String: Int] = [:], activesOfKey: [String: Int] = [:]
+        for (f, fold) in folds.enumerated() {
+            for row in fold where !keys[row].isEmpty {
+                #expect(foldOfKey[keys[row], default: f] == f, "scaffold \(keys[row]) in two folds")
+                foldOfKey[keys[row]] = f
+                if isActive(row) { activesOfKey[keys[row], default: 0] += 1 }
+            }
+        }
+        let actives = folds.map { $0.filter(isActive).count }
+        let spread = (actives.max() ?? 0) - (actives.min() ?? 0)
+        #expect(spread <= max(1, activesOfKey.values.max() ?? 1), "actives per fold \(actives)")
+        #expect(ModelSearch.folds(bace.data, rows: rows, groups: keys, k: 5, seed: 3) == folds)
+        #expect(ModelSearch.folds(bace.data, rows: rows, groups: keys, k: 5, seed: 4) != folds)
+        let random = ModelSearch.folds(bace.data, rows: rows, groups: nil, k: 5, seed: 3)
+        #expect(random.joined().sorted() == rows)
+        let randomActives = random.map { $0.filter(isActive).count }
+        #expect((randomActives.max() ?? 0) - (randomActives.min() ?? 0) <= 1, "actives per fold \(randomActives)")
+    }
+
+    /// The cross-validated rule: the forest stays unless another candidate is better on the mean over
+    /// folds by more than the standard deviation of the per-fold differences.
+    @Test func crossValidatedChoiceKeepsTheForestUnlessClearlyBeaten() {
+        let names = ["rf", "mlp"]
+        // Better on the mean (by 0.012) but up and down from fold to fold: noise, the forest stays.
+        let noisy: [[Double?]] = [[0.80, 0.70, 0.75, 0.82, 0.78], [0.90, 0.62, 0.80, 0.79, 0.80]]
+        let kept = ModelSearch.choose(values: noisy, names: names, forests: [0])
+        #expect(kept.index == 0 && kept.rule.hasPrefix("forest kept"), "\(kept)")
+        // Better on every fold by about the same amount: the network.
+        let clear: [[Double?]] = [[0.80, 0.70, 0.75, 0.82, 0.78], [0.83, 0.74, 0.77, 0.85, 0.81]]
+        #expect(ModelSearch.choose(values: clear, names: names, forests: [0]).index == 1)
+        // A fold without a value for some candidate is left out for all: here the network's best fold.
+        let gap: [[Double?]] = [[0.80, nil, 0.75, 0.70], [0.81, 0.99, 0.76, 0.71]]
+        #expect(ModelSearch.choose(values: gap, names: names, forests: [0]).index == 1)
+        let gap2: [[Double?]] = [[0.80, nil, 0.75, 0.70], [0.78, 0.99, 0.76, 0.69]]
+        #expect(ModelSearch.choose(values: gap2, names: names, forests: [0]).index == 0)
+        // No forest in the grid: the best mean.
+        #expect(ModelSearch.choose(values: noisy, names: names, forests: []).index == 1)
+    }
+
+    /// `auto` with folds: every candidate (and the mixture) scored on each fold, the record in the model
+    /// file, the choice by the rule, the same bytes for the same seed.
+    @Test func autoCrossValidates() throws {
+        let bace = try TrainingTests.bace()
+        var base = TrainingOptions()
+        base.seed = 3
+        base.epochs = 3
+        var candidates = ModelSearch.grid(base: base, kinds: [.rf, .mlp], forestTrees: 20)
+        for k in candidates.indices where candidates[k].options.kind == .mlp { candidates[k].options.hidden = 64; candidates[k].options.headHidden = [16] }
+        let train = Array(bace.train.prefix(400)), validation = Array(bace.validation.prefix(100))
+        let folds = ModelSearch.folds(bace.data, rows: (train + validation).sorted(), groups: bace.data.graphs.map { $0.scaffoldKey() }, k: 3, seed: 3)
+        func run() throws -> (TrainedModel, ModelSelection) {
+            try ModelSearch.run(bace.data, train: train, validation: validation, candidates: candidates, metric: .rocAUC, folds: folds,
+                                dataInfo: TrainingTests.info, threads: 2) { _ in }
+        }
+        let (model, selection) = try run()
+        #expect(selection.folds == 3 && selection.rule != nil)
+        #expect(selection.candidates.count == 5)
+        for c in selection.candidates {
+            let values = (c.folds ?? []).compactMap { $0 }
+            #expect(values.count == 3 && values.allSatisfy { $0 > 0.5 && $0 <= 1 }, "\(c)")
+            #expect(abs(c.validation - values.reduce(0, +) / 3) < 1e-12)
+        }
+        let forests = selection.candidates.indices.filter { selection.candidates[$0].name.hasPrefix("rf") }
+        let expected = ModelSearch.choose(values: selection.candidates.map { $0.folds ?? [] }, names: selection.candidates.map(\.name), forests: forests)
+        #expect(selection.chosen == selection.candidates[expected.index].name && selection.rule == expected.rule)
+        let loaded = try TrainedModel.load(try model.archive(), source: "test")
+        #expect(loaded.header.selection == selection)
+        #expect(try run().0.archive().encoded() == (try model.archive().encoded()))
+    }
 }

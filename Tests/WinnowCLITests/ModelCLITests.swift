@@ -117,6 +117,12 @@ import WinnowTestSupport
         let chosen = try #require(autoJSON?["auto.chosen"] as? String)
         #expect(chosen.hasPrefix("rf trees=20"))
         #expect(autoJSON?.keys.filter { $0.hasPrefix("auto.validation.") }.count == 2)
+        // Chosen by 5-fold cross-validation (the default), each fold's measure in the JSON.
+        #expect(auto.stderr.contains("5-fold cross-validation") && auto.stderr.contains("grouped by scaffold"))
+        #expect(autoJSON?["auto.folds"] as? Double == 5)
+        let foldKeys = autoJSON?.keys.filter { $0.hasPrefix("auto.fold") && $0 != "auto.folds" } ?? []
+        #expect(foldKeys.count > 2 && foldKeys.count <= 10, "\(foldKeys)")
+        #expect((autoJSON?["auto.rule"] as? String)?.isEmpty == false)
     }
 
     @Test func trainRejectsMissingColumns() throws {
