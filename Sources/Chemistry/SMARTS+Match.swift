@@ -122,7 +122,7 @@ public final class SubstructureTarget: Sendable {
         }
     }
 
-    func atomMatches(_ query: AtomQuery, _ atom: Int, _ memo: MatchMemo) -> Bool {
+    func atomMatches(_ query: AtomQuery, _ atom: Int, _ memo: MatchMemo?) -> Bool {
         switch query {
         case .primitive(let p): return atomPrimitive(p, atom, memo)
         case .not(let q): return !atomMatches(q, atom, memo)
@@ -135,7 +135,7 @@ public final class SubstructureTarget: Sendable {
         }
     }
 
-    func atomPrimitive(_ p: AtomPrimitive, _ atom: Int, _ memo: MatchMemo) -> Bool {
+    func atomPrimitive(_ p: AtomPrimitive, _ atom: Int, _ memo: MatchMemo?) -> Bool {
         switch p {
         case .any: return true
         case .aromatic: return graph.atomFlags[atom].contains(.aromatic)
@@ -163,16 +163,19 @@ public final class SubstructureTarget: Sendable {
         case .charge(let n): return Int(graph.formalCharges[atom]) == n
         case .isotope(let n): return Int(graph.isotopes[atom]) == n
         case .recursive(let slot, let box):
+            // The memo exists whenever the top-level pattern has recursive queries (it numbers them).
             let key = slot * graph.atomCount + atom
-            let known = memo.values[key]
-            if known != 0 { return known > 0 }
+            if let memo, key < memo.values.count {
+                let known = memo.values[key]
+                if known != 0 { return known > 0 }
+            }
             var found = false
             if hasRequiredElements(box.pattern) {
                 var search = Search(target: self, pattern: box.pattern, anchor: atom, stopAtFirst: true, memo: memo)
                 search.run()
                 found = search.found
             }
-            memo.values[key] = found ? 1 : -1
+            if let memo, key < memo.values.count { memo.values[key] = found ? 1 : -1 }
             return found
         }
     }
@@ -188,9 +191,11 @@ public final class SubstructureTarget: Sendable {
 
 /// Backtracking subgraph-monomorphism search (VF2-like: candidates are the neighbours of an
 /// already-mapped atom, every pattern bond to mapped atoms is checked as soon as both ends are mapped).
+/// It holds the pattern's compiled form and plan by reference and allocates only its mapping (and a
+/// memo when the pattern has recursive queries): the alert sets start hundreds of searches per molecule.
 struct Search {
     let target: SubstructureTarget
-    let pattern: SMARTS
+    let compiled: SMARTS.Compiled
     let anchor: Int?
     let stopAtFirst: Bool
     var unique = true
@@ -198,29 +203,30 @@ struct Search {
     var found = false
     var results: [[Int]] = []
     var seen = Set<[Int]>()
-    let memo: MatchMemo
+    let memo: MatchMemo?
+    /// Target atom per pattern atom (-1: not mapped); also what "used" is checked against.
     private var mapping: [Int]
-    private var used: [Bool]
     private let plan: MatchPlan
-    private let atomElements: [UInt8]
-    private let atomicNumbers: [UInt8]
 
     init(target: SubstructureTarget, pattern: SMARTS, anchor: Int?, stopAtFirst: Bool, memo: MatchMemo? = nil) {
         self.target = target
-        self.pattern = pattern
+        compiled = pattern.compiled
         self.anchor = anchor
         self.stopAtFirst = stopAtFirst
-        self.memo = memo ?? MatchMemo(count: pattern.recursiveCount * target.graph.atomCount)
-        mapping = [Int](repeating: -1, count: pattern.atoms.count)
-        used = [Bool](repeating: false, count: target.graph.atomCount)
-        plan = anchor == nil ? pattern.freePlan : pattern.plan
-        atomElements = pattern.atomElements
-        atomicNumbers = target.graph.atomicNumbers
+        self.memo = memo ?? (compiled.recursiveCount > 0 ? MatchMemo(count: compiled.recursiveCount * target.graph.atomCount) : nil)
+        mapping = [Int](repeating: -1, count: compiled.atoms.count)
+        plan = anchor == nil ? compiled.freePlan : compiled.plan
     }
 
     mutating func run() {
-        guard pattern.atoms.count <= target.graph.atomCount else { return }
+        guard compiled.atoms.count <= target.graph.atomCount else { return }
         _ = extend(0)
+    }
+
+    /// Whether a target atom is already mapped (patterns are small: a scan beats a per-search array).
+    @inline(__always) private func used(_ t: Int) -> Bool {
+        for m in mapping where m == t { return true }
+        return false
     }
 
     /// Returns true to stop the whole search.
@@ -236,40 +242,38 @@ struct Search {
             return results.count >= limit
         }
         let p = plan.order[step]
-        let query = pattern.atoms[p]
         if let parent = plan.parent[step] {
             let from = mapping[parent.atom]
-            let g = target.graph
-            for k in Int(g.neighbourOffsets[from])..<Int(g.neighbourOffsets[from + 1]) {
-                let t = Int(g.neighbourAtoms[k])
-                if used[t] { continue }
-                if !target.bondMatches(pattern.bonds[parent.bond].query, Int(g.neighbourBonds[k])) { continue }
-                if try_(p, t, query, step) { return true }
+            // Read through the target each time: a local copy of the graph would retain and
+            // release each of its arrays on every call.
+            for k in Int(target.graph.neighbourOffsets[from])..<Int(target.graph.neighbourOffsets[from + 1]) {
+                let t = Int(target.graph.neighbourAtoms[k])
+                if used(t) { continue }
+                if !target.bondMatches(compiled.bonds[parent.bond].query, Int(target.graph.neighbourBonds[k])) { continue }
+                if try_(p, t, step) { return true }
             }
         } else if step == 0, let anchor {
-            if anchor < target.graph.atomCount, try_(p, anchor, query, step) { return true }
+            if anchor < target.graph.atomCount, try_(p, anchor, step) { return true }
         } else {
-            for t in 0..<target.graph.atomCount where !used[t] {
-                if try_(p, t, query, step) { return true }
+            for t in 0..<target.graph.atomCount where !used(t) {
+                if try_(p, t, step) { return true }
             }
         }
         return false
     }
 
-    private mutating func try_(_ p: Int, _ t: Int, _ query: AtomQuery, _ step: Int) -> Bool {
-        let z = atomElements[p]
-        if z != 0 && atomicNumbers[t] != z { return false }
-        if !target.atomMatches(query, t, memo) { return false }
+    private mutating func try_(_ p: Int, _ t: Int, _ step: Int) -> Bool {
+        let z = compiled.atomElements[p]
+        if z != 0 && target.graph.atomicNumbers[t] != z { return false }
+        if !target.atomMatches(compiled.atoms[p], t, memo) { return false }
         for closure in plan.closures[step] {
             let other = mapping[closure.atom]
             let b = target.bond(between: t, other)
-            if b < 0 || !target.bondMatches(pattern.bonds[closure.bond].query, b) { return false }
+            if b < 0 || !target.bondMatches(compiled.bonds[closure.bond].query, b) { return false }
         }
         mapping[p] = t
-        used[t] = true
         let stop = extend(step + 1)
         mapping[p] = -1
-        used[t] = false
         return stop
     }
 }
@@ -277,25 +281,24 @@ struct Search {
 /// The order in which pattern atoms are mapped: depth-first from atom 0, so each atom after a
 /// component's first is reached through a bond from an atom already mapped (`parent`); the other
 /// bonds to mapped atoms are `closures`, checked when the atom is placed.
-struct MatchPlan: Sendable {
-    var order: [Int] = []
-    var parent: [(atom: Int, bond: Int)?] = []
-    var closures: [[(atom: Int, bond: Int)]] = []
+final class MatchPlan: Sendable {
+    let order: [Int]
+    let parent: [(atom: Int, bond: Int)?]
+    let closures: [[(atom: Int, bond: Int)]]
 
     init(atomCount: Int, bonds: [PatternBond], firstRoot: Int = 0) {
+        var order: [Int] = [], parent: [(atom: Int, bond: Int)?] = [], closures: [[(atom: Int, bond: Int)]] = []
         var neighbours = [[(atom: Int, bond: Int)]](repeating: [], count: atomCount)
         for (i, b) in bonds.enumerated() {
             neighbours[b.begin].append((b.end, i))
             neighbours[b.end].append((b.begin, i))
         }
         var placed = [Bool](repeating: false, count: atomCount)
-        var position = [Int](repeating: -1, count: atomCount)
         for root in [firstRoot] + Array(0..<atomCount) where root < atomCount && !placed[root] {
             var stack: [(atom: Int, via: (atom: Int, bond: Int)?)] = [(root, nil)]
             while let (atom, via) = stack.popLast() {
                 if placed[atom] { continue }
                 placed[atom] = true
-                position[atom] = order.count
                 order.append(atom)
                 parent.append(via)
                 var close: [(atom: Int, bond: Int)] = []
@@ -308,6 +311,9 @@ struct MatchPlan: Sendable {
                 }
             }
         }
+        self.order = order
+        self.parent = parent
+        self.closures = closures
     }
 }
 

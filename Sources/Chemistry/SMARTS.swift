@@ -8,50 +8,70 @@
 /// operators `!` > `&` (and implicit and) > `,` > `;`, ring closures (`1`, `%12`), branches and `.`.
 public struct SMARTS: Sendable, Hashable {
     public let text: String
-    var atoms: [AtomQuery] = []
-    var bonds: [PatternBond] = []
+    /// Everything the matcher reads, in one immutable object: a search holds one reference to it
+    /// instead of copying (and reference-counting) each array.
+    let compiled: Compiled
+
+    var atoms: [AtomQuery] { compiled.atoms }
+    var bonds: [PatternBond] { compiled.bonds }
     /// Recursive sub-patterns in the order they were numbered (nested ones included).
-    var recursiveCount = 0
+    var recursiveCount: Int { compiled.recursiveCount }
     /// Mapping order for anchored searches (pattern atom 0 first).
-    var plan: MatchPlan
+    var plan: MatchPlan { compiled.plan }
     /// Mapping order for unanchored searches: from the most selective atom (a rare element rather
     /// than carbon or an unconstrained atom), so fewer target atoms are tried as the root.
-    var freePlan: MatchPlan
+    var freePlan: MatchPlan { compiled.freePlan }
     /// Atomic numbers the pattern's atoms require (an element and-ed into the atom query), with
     /// how many atoms require each: a molecule with fewer such atoms cannot match.
-    var requiredElements: [(z: UInt8, count: Int)] = []
+    var requiredElements: [(z: UInt8, count: Int)] { compiled.requiredElements }
     /// Per pattern atom, the atomic number its query requires (0: none), checked before the query.
-    var atomElements: [UInt8] = []
+    var atomElements: [UInt8] { compiled.atomElements }
+
+    final class Compiled: Sendable {
+        let atoms: [AtomQuery]
+        let bonds: [PatternBond]
+        let recursiveCount: Int
+        let plan: MatchPlan
+        let freePlan: MatchPlan
+        let requiredElements: [(z: UInt8, count: Int)]
+        let atomElements: [UInt8]
+
+        init(atoms: [AtomQuery], bonds: [PatternBond], recursiveCount: Int) {
+            self.atoms = atoms
+            self.bonds = bonds
+            self.recursiveCount = recursiveCount
+            let plan = MatchPlan(atomCount: atoms.count, bonds: bonds)
+            self.plan = plan
+            let elements = atoms.map(SMARTS.requiredElement)
+            atomElements = elements.map { $0 ?? 0 }
+            var counts: [UInt8: Int] = [:]
+            for case let z? in elements { counts[z, default: 0] += 1 }
+            requiredElements = counts.sorted { $0.key < $1.key }.map { (z: $0.key, count: $0.value) }
+            func rank(_ z: UInt8?) -> Int {
+                guard let z else { return 4 }
+                switch z {
+                case 6: return 3
+                case 1: return 2
+                case 7, 8: return 1
+                default: return 0
+                }
+            }
+            var root = 0
+            for i in atoms.indices where rank(elements[i]) < rank(elements[root]) { root = i }
+            freePlan = root == 0 ? plan : MatchPlan(atomCount: atoms.count, bonds: bonds, firstRoot: root)
+        }
+    }
 
     public init(_ text: String) throws(SMARTSError) {
         var parser = SMARTSParser(Array(text.utf8))
         var counter = 0
-        self = try parser.parsePattern(text: text, recursiveCounter: &counter)
-        self.recursiveCount = counter
+        let parsed = try parser.parsePattern(text: text, recursiveCounter: &counter)
+        self.init(text: parsed.text, atoms: parsed.atoms, bonds: parsed.bonds, recursiveCount: counter)
     }
 
-    init(text: String, atoms: [AtomQuery], bonds: [PatternBond]) {
+    init(text: String, atoms: [AtomQuery], bonds: [PatternBond], recursiveCount: Int = 0) {
         self.text = text
-        self.atoms = atoms
-        self.bonds = bonds
-        self.plan = MatchPlan(atomCount: atoms.count, bonds: bonds)
-        let elements = atoms.map(SMARTS.requiredElement)
-        atomElements = elements.map { $0 ?? 0 }
-        var counts: [UInt8: Int] = [:]
-        for case let z? in elements { counts[z, default: 0] += 1 }
-        requiredElements = counts.sorted { $0.key < $1.key }.map { (z: $0.key, count: $0.value) }
-        func rank(_ z: UInt8?) -> Int {
-            guard let z else { return 4 }
-            switch z {
-            case 6: return 3
-            case 1: return 2
-            case 7, 8: return 1
-            default: return 0
-            }
-        }
-        var root = 0
-        for i in atoms.indices where rank(elements[i]) < rank(elements[root]) { root = i }
-        self.freePlan = root == 0 ? plan : MatchPlan(atomCount: atoms.count, bonds: bonds, firstRoot: root)
+        compiled = Compiled(atoms: atoms, bonds: bonds, recursiveCount: recursiveCount)
     }
 
     /// The atomic number an atom query requires (an element primitive alone or and-ed), if any.
