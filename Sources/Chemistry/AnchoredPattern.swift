@@ -217,29 +217,14 @@ enum BondClass {
 
     static func mask(_ query: BondQuery) -> UInt32 {
         var mask: UInt32 = 0
-        for c in 0..<32 where accepts(query, c) { mask |= 1 << UInt32(c) }
-        return mask
-    }
-
-    /// `SubstructureTarget.bondPrimitive`'s rules on a class.
-    private static func accepts(_ query: BondQuery, _ c: Int) -> Bool {
-        switch query {
-        case .not(let q): return !accepts(q, c)
-        case .and(let qs): return qs.allSatisfy { accepts($0, c) }
-        case .or(let qs): return qs.contains { accepts($0, c) }
-        case .primitive(let p):
-            let order = (c & 3) + 1, aromatic = c & 4 != 0, dative = c & 8 != 0, ring = c & 16 != 0
-            switch p {
-            case .single: return !aromatic && order == 1 && !dative
-            case .double: return !aromatic && order == 2
-            case .triple: return !aromatic && order == 3
-            case .quadruple: return !aromatic && order == 4
-            case .aromatic: return aromatic
-            case .any: return true
-            case .ring: return ring
-            case .implicitSingleOrAromatic: return aromatic || (order == 1 && !dative)
-            }
+        for c in 0..<32 {
+            var flags: MolecularGraph.BondFlags = []
+            if c & 4 != 0 { flags.insert(.aromatic) }
+            if c & 8 != 0 { flags.insert(.dative) }
+            if c & 16 != 0 { flags.insert(.inRing) }
+            if query.matches(order: UInt8(c & 3) + 1, flags: flags) { mask |= 1 << UInt32(c) }
         }
+        return mask
     }
 
     /// A hydrogen's bond to its heavy atom once made explicit: single, not in a ring.

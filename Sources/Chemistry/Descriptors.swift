@@ -404,17 +404,7 @@ extension MolecularGraph {
 
     /// The atoms where `keep` is true and the bonds between them (flags kept as they were).
     func subgraph(keeping keep: [Bool]) -> MolecularGraph {
-        var g = MolecularGraph()
-        var index = [Int32](repeating: -1, count: atomCount)
-        for i in 0..<atomCount where keep[i] {
-            index[i] = Int32(g.atomicNumbers.count)
-            g.atomicNumbers.append(atomicNumbers[i])
-            g.formalCharges.append(formalCharges[i])
-            g.isotopes.append(isotopes[i])
-            g.hydrogenCounts.append(hydrogenCounts[i])
-            g.deltaMasses.append(deltaMasses[i])
-            g.atomFlags.append(atomFlags[i])
-        }
+        var (g, index) = keptAtoms(keep)
         for b in 0..<bondCount {
             let a = index[Int(bondBegins[b])], c = index[Int(bondEnds[b])]
             guard a >= 0, c >= 0 else { continue }

@@ -98,28 +98,7 @@ public final class SubstructureTarget: Sendable {
     // MARK: Query evaluation
 
     @inline(__always) func bondMatches(_ query: BondQuery, _ bond: Int) -> Bool {
-        switch query {
-        case .primitive(let p): return bondPrimitive(p, bond)
-        case .not(let q): return !bondMatches(q, bond)
-        case .and(let qs): return qs.allSatisfy { bondMatches($0, bond) }
-        case .or(let qs): return qs.contains { bondMatches($0, bond) }
-        }
-    }
-
-    @inline(__always) func bondPrimitive(_ p: BondPrimitive, _ bond: Int) -> Bool {
-        let flags = graph.bondFlags[bond]
-        let order = graph.bondOrders[bond]
-        let aromatic = flags.contains(.aromatic)
-        switch p {
-        case .single: return !aromatic && order == 1 && !flags.contains(.dative)
-        case .double: return !aromatic && order == 2
-        case .triple: return !aromatic && order == 3
-        case .quadruple: return !aromatic && order == 4
-        case .aromatic: return aromatic
-        case .any: return true
-        case .ring: return flags.contains(.inRing)
-        case .implicitSingleOrAromatic: return aromatic || (order == 1 && !flags.contains(.dative))
-        }
+        query.matches(order: graph.bondOrders[bond], flags: graph.bondFlags[bond])
     }
 
     func atomMatches(_ query: AtomQuery, _ atom: Int, _ memo: MatchMemo?) -> Bool {
@@ -322,4 +301,33 @@ final class MatchPlan: Sendable {
 final class MatchMemo {
     var values: [Int8]
     init(count: Int) { values = [Int8](repeating: 0, count: count) }
+}
+
+extension BondQuery {
+    /// Whether a bond of this Kekulé order and these flags matches: RDKit's semantics, the one place
+    /// they are written (the general matcher and `BondClass` both ask here).
+    @inline(__always) func matches(order: UInt8, flags: MolecularGraph.BondFlags) -> Bool {
+        switch self {
+        case .primitive(let p): return p.matches(order: order, flags: flags)
+        case .not(let q): return !q.matches(order: order, flags: flags)
+        case .and(let qs): return qs.allSatisfy { $0.matches(order: order, flags: flags) }
+        case .or(let qs): return qs.contains { $0.matches(order: order, flags: flags) }
+        }
+    }
+}
+
+extension BondPrimitive {
+    @inline(__always) func matches(order: UInt8, flags: MolecularGraph.BondFlags) -> Bool {
+        let aromatic = flags.contains(.aromatic)
+        switch self {
+        case .single: return !aromatic && order == 1 && !flags.contains(.dative)
+        case .double: return !aromatic && order == 2
+        case .triple: return !aromatic && order == 3
+        case .quadruple: return !aromatic && order == 4
+        case .aromatic: return aromatic
+        case .any: return true
+        case .ring: return flags.contains(.inRing)
+        case .implicitSingleOrAromatic: return aromatic || (order == 1 && !flags.contains(.dative))
+        }
+    }
 }

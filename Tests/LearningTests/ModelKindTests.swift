@@ -92,15 +92,21 @@ import WinnowTestSupport
         #expect(weightedMLP.actives * 2 >= actives.count, "weighted MLP called \(weightedMLP.actives) of \(actives.count) actives active")
     }
 
-    /// `auto` trains every candidate, records each one's validation value and the choice in the model
-    /// file, keeps the best, and gives the same bytes for the same seed.
-    @Test func autoRecordsWhatItTried() throws {
-        let bace = try TrainingTests.bace()
+    /// `auto`'s forest and MLP grid, made small (20 trees, MLPs 64 → 16, 3 epochs, seed 3).
+    static func smallGrid() -> [ModelSearch.Candidate] {
         var base = TrainingOptions()
         base.seed = 3
         base.epochs = 3
         var candidates = ModelSearch.grid(base: base, kinds: [.rf, .mlp], forestTrees: 20)
         for k in candidates.indices where candidates[k].options.kind == .mlp { candidates[k].options.hidden = 64; candidates[k].options.headHidden = [16] }
+        return candidates
+    }
+
+    /// `auto` trains every candidate, records each one's validation value and the choice in the model
+    /// file, keeps the best, and gives the same bytes for the same seed.
+    @Test func autoRecordsWhatItTried() throws {
+        let bace = try TrainingTests.bace()
+        let candidates = Self.smallGrid()
         #expect(candidates.count == 4)
         let train = Array(bace.train.prefix(500))
         func run() throws -> (TrainedModel, ModelSelection) {
@@ -193,11 +199,7 @@ import WinnowTestSupport
     /// file, the choice by the rule, the same bytes for the same seed.
     @Test func autoCrossValidates() throws {
         let bace = try TrainingTests.bace()
-        var base = TrainingOptions()
-        base.seed = 3
-        base.epochs = 3
-        var candidates = ModelSearch.grid(base: base, kinds: [.rf, .mlp], forestTrees: 20)
-        for k in candidates.indices where candidates[k].options.kind == .mlp { candidates[k].options.hidden = 64; candidates[k].options.headHidden = [16] }
+        let candidates = Self.smallGrid()
         let train = Array(bace.train.prefix(400)), validation = Array(bace.validation.prefix(100))
         let folds = ModelSearch.folds(bace.data, rows: (train + validation).sorted(), groups: bace.data.graphs.map { $0.scaffoldKey() }, k: 3, seed: 3)
         func run() throws -> (TrainedModel, ModelSelection) {
