@@ -134,7 +134,7 @@ public struct RandomForest: Sendable {
         let work = { (t: Int) in
             var generator = SeededGenerator(seed: seeds[t])
             let counts = bootstrapCounts(rows: rows.count, generator: &generator)
-            var builder = TreeBuilder(data: data)
+            let builder = TreeBuilder(data: data, taskKind: taskKind)
             box.set(t, builder.build(counts: counts, generator: &generator))
         }
         if threads > 1 {
@@ -227,42 +227,75 @@ struct TreeData: Sendable {
 
 /// Grows one tree depth-first over the distinct rows of its bootstrap sample, each weighted by how
 /// often it was drawn times its class weight (as scikit-learn does); `minimumLeaf` counts distinct rows.
-struct TreeBuilder {
+/// One builder per worker grows its trees one after another; its per-bit tables are raw buffers
+/// (allocated once, cleared through the list of bits a node touched), so the inner loops carry no
+/// array bookkeeping.
+final class TreeBuilder {
     let data: TreeData
+    let bitsCount: Int
+    /// For classification Σw·y² equals Σw·y exactly (labels 0/1), so only regression keeps squares.
+    let regression: Bool
     var tree = RandomForest.Tree()
-    var order: [Int32] = []
+    /// The bits in the order of this node's draws (a partial Fisher–Yates shuffle, left as it ends).
+    let order: UnsafeMutablePointer<Int32>
     /// Per-bit statistics of the set side of the current node: distinct rows, Σw, Σw·y, Σw·y².
-    var setCount: [Int32]
-    var setWeight: [Double]
-    var setSum: [Double]
-    var setSquares: [Double]
-    var touched: [Int32] = []
+    let setCount: UnsafeMutablePointer<Int32>
+    let setWeight: UnsafeMutablePointer<Double>
+    let setSum: UnsafeMutablePointer<Double>
+    let setSquares: UnsafeMutablePointer<Double>
+    let touched: UnsafeMutablePointer<Int32>
 
-    init(data: TreeData) {
+    init(data: TreeData, taskKind: TaskKind) {
         self.data = data
-        order = Array(0..<Int32(data.bitsCount))
-        setCount = [Int32](repeating: 0, count: data.bitsCount)
-        setWeight = [Double](repeating: 0, count: data.bitsCount)
-        setSum = setWeight
-        setSquares = setWeight
+        bitsCount = data.bitsCount
+        regression = taskKind == .regression
+        order = .allocate(capacity: bitsCount)
+        for f in 0..<bitsCount { (order + f).initialize(to: Int32(f)) }
+        setCount = .allocate(capacity: bitsCount); setCount.initialize(repeating: 0, count: bitsCount)
+        setWeight = .allocate(capacity: bitsCount); setWeight.initialize(repeating: 0, count: bitsCount)
+        setSum = .allocate(capacity: bitsCount); setSum.initialize(repeating: 0, count: bitsCount)
+        setSquares = .allocate(capacity: bitsCount); setSquares.initialize(repeating: 0, count: bitsCount)
+        touched = .allocate(capacity: bitsCount)
     }
 
-    @inline(__always) func bit(_ row: Int32, _ f: Int) -> Bool {
-        (data.flat[Int(row) * data.words + (f >> 6)] >> UInt64(f & 63)) & 1 != 0
+    deinit {
+        order.deallocate(); setCount.deallocate(); setWeight.deallocate(); setSum.deallocate()
+        setSquares.deallocate(); touched.deallocate()
     }
 
-    mutating func build(counts: [Int32], generator: inout SeededGenerator) -> RandomForest.Tree {
+    func build(counts: [Int32], generator: inout SeededGenerator) -> RandomForest.Tree {
         var index: [Int32] = []
         var weight = [Double](repeating: 0, count: counts.count)
         for r in counts.indices where counts[r] > 0 {
             index.append(Int32(r))
             weight[r] = Double(counts[r]) * data.classWeight[r]
         }
-        let y = data.y, bitsCount = data.bitsCount, minimumLeaf = data.minimumLeaf
-        var stack: [(node: Int, lower: Int, upper: Int, depth: Int)] = []
         tree = RandomForest.Tree()
         addNode()
-        stack.append((0, 0, index.count, 0))
+        data.y.withUnsafeBufferPointer { y in
+            data.onStart.withUnsafeBufferPointer { onStart in
+                data.onBits.withUnsafeBufferPointer { onBits in
+                    data.flat.withUnsafeBufferPointer { flat in
+                        weight.withUnsafeBufferPointer { weight in
+                            index.withUnsafeMutableBufferPointer { index in
+                                grow(y: y, onStart: onStart, onBits: onBits, flat: flat, weight: weight, index: index,
+                                     generator: &generator)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return tree
+    }
+
+    private func grow(y: UnsafeBufferPointer<Double>, onStart: UnsafeBufferPointer<Int32>, onBits: UnsafeBufferPointer<Int16>,
+                      flat: UnsafeBufferPointer<UInt64>, weight: UnsafeBufferPointer<Double>, index: UnsafeMutableBufferPointer<Int32>,
+                      generator: inout SeededGenerator) {
+        let bitsCount = bitsCount, minimumLeaf = data.minimumLeaf, words = data.words, tryCount = data.tryCount
+        let regression = regression
+        let setCount = setCount, setWeight = setWeight, setSum = setSum, setSquares = setSquares, touched = touched, order = order
+        var stack: [(node: Int, lower: Int, upper: Int, depth: Int)] = [(0, 0, index.count, 0)]
         while let (node, lower, upper, depth) = stack.popLast() {
             let n = upper - lower
             var total = 0.0, sum = 0.0, squares = 0.0
@@ -274,12 +307,14 @@ struct TreeBuilder {
             let error = squares - sum * sum / total
             guard n >= 2 * minimumLeaf, depth < data.maxDepth, error > 1e-12 * max(1, total) else { continue }
             // Statistics of every bit set in some row of the node.
+            var touchedCount = 0
             for k in lower..<upper {
-                let r = Int(index[k]), w = weight[r], v = y[r]
-                for p in Int(data.onStart[r])..<Int(data.onStart[r + 1]) {
-                    let f = Int(data.onBits[p])
-                    if setCount[f] == 0 { touched.append(Int32(f)) }
-                    setCount[f] += 1; setWeight[f] += w; setSum[f] += w * v; setSquares[f] += w * v * v
+                let r = Int(index[k]), w = weight[r], v = y[r], wv = w * v, wvv = wv * v
+                for p in Int(onStart[r])..<Int(onStart[r + 1]) {
+                    let f = Int(onBits[p])
+                    if setCount[f] == 0 { touched[touchedCount] = Int32(f); touchedCount += 1 }
+                    setCount[f] += 1; setWeight[f] += w; setSum[f] += wv
+                    if regression { setSquares[f] += wvv }
                 }
             }
             func splitError(_ f: Int) -> Double? {
@@ -288,16 +323,17 @@ struct TreeBuilder {
                 let wSet = setWeight[f], wClear = total - wSet
                 guard wSet > 0, wClear > 0 else { return nil }
                 let sumSet = setSum[f], sumClear = sum - sumSet
-                return (setSquares[f] - sumSet * sumSet / wSet) + (squares - setSquares[f] - sumClear * sumClear / wClear)
+                let squaresSet = regression ? setSquares[f] : sumSet
+                return (squaresSet - sumSet * sumSet / wSet) + (squares - squaresSet - sumClear * sumClear / wClear)
             }
             var best: (feature: Int, error: Double) = (-1, error - 1e-12 * max(1, total))
-            if data.tryCount >= bitsCount {
+            if tryCount >= bitsCount {
                 // Every bit: the best split, ties broken by a random per-node key so that equal bits
                 // (always set together) are chosen evenly across trees.
                 let salt = generator.next()
                 var bestKey = UInt64.max
-                for f32 in touched {
-                    let f = Int(f32)
+                for t in 0..<touchedCount {
+                    let f = Int(touched[t])
                     guard let e = splitError(f) else { continue }
                     let key = mix(salt ^ UInt64(f))
                     if e < best.error || (best.feature >= 0 && e == best.error && key < bestKey) {
@@ -308,10 +344,10 @@ struct TreeBuilder {
                 // Bits in random order; look at `tryCount` of them, more only while no valid split is found.
                 var tried = 0, valid = false
                 var position = 0
-                while position < bitsCount && (tried < data.tryCount || !valid) {
+                while position < bitsCount && (tried < tryCount || !valid) {
                     let j = position + Int(generator.next() % UInt64(bitsCount - position))
-                    order.swapAt(position, j)
-                    let f = Int(order[position])
+                    let f = Int(order[j])
+                    order[j] = order[position]; order[position] = Int32(f)
                     position += 1
                     tried += 1
                     guard let e = splitError(f) else { continue }
@@ -319,12 +355,16 @@ struct TreeBuilder {
                     if e < best.error { best = (f, e) }
                 }
             }
-            for f in touched { setCount[Int(f)] = 0; setWeight[Int(f)] = 0; setSum[Int(f)] = 0; setSquares[Int(f)] = 0 }
-            touched.removeAll(keepingCapacity: true)
+            for t in 0..<touchedCount {
+                let f = Int(touched[t])
+                setCount[f] = 0; setWeight[f] = 0; setSum[f] = 0
+                if regression { setSquares[f] = 0 }
+            }
             guard best.feature >= 0 else { continue }
             // Partition: clear bits first, set bits after.
+            let word = best.feature >> 6, shift = UInt64(best.feature & 63)
             var split = lower
-            for k in lower..<upper where !bit(index[k], best.feature) {
+            for k in lower..<upper where (flat[Int(index[k]) * words + word] >> shift) & 1 == 0 {
                 index.swapAt(k, split)
                 split += 1
             }
@@ -335,7 +375,6 @@ struct TreeBuilder {
             stack.append((right, split, upper, depth + 1))
             stack.append((left, lower, split, depth + 1))
         }
-        return tree
     }
 
     /// SplitMix64's finaliser: a well-mixed key for tie-breaking.
@@ -346,7 +385,7 @@ struct TreeBuilder {
         return z ^ (z >> 31)
     }
 
-    @discardableResult mutating func addNode() -> Int {
+    @discardableResult func addNode() -> Int {
         tree.feature.append(-1); tree.left.append(-1); tree.right.append(-1); tree.value.append(0)
         return tree.feature.count - 1
     }
