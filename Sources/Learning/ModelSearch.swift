@@ -205,10 +205,16 @@ public enum ModelSearch {
         let all = Array(values.indices)
         let mixtureIndex = mixture == nil ? nil : values.count - 1
         progress("auto: \(rule)")
-        // The kept candidate trained as `winnow train --model KIND` trains it.
+        // The kept candidate trained on every row the folds held: a forest on the training +
+        // validation rows (it has no epoch to pick, and the folds already estimated it), a network as
+        // `winnow train --model KIND` trains it (training rows; validation rows pick its epoch).
+        let everyRow = folds.joined().sorted()
         func final(_ c: Int) throws(TrainingError) -> TrainedModel {
             var options = candidates[c].options
             options.selectionMetric = metric
+            if !options.kind.isNetwork {
+                return try TrainedModel.train(data, train: everyRow, validation: [], options: options, dataInfo: dataInfo, threads: threads) { _ in }
+            }
             return try TrainedModel.train(data, train: train, validation: validation, options: options, dataInfo: dataInfo, threads: threads) { _ in }
         }
         var model: TrainedModel
@@ -223,6 +229,7 @@ public enum ModelSearch {
         var selection = ModelSelection(metric: metric.rawValue, candidates: records, chosen: names[chosen])
         selection.folds = folds.count
         selection.rule = rule
+        selection.forestOnValidation = !validation.isEmpty && (chosen == mixtureIndex || !candidates[chosen].options.kind.isNetwork)
         model.header.selection = selection
         return (model, selection)
     }

@@ -67,6 +67,9 @@ public struct ModelSelection: Codable, Sendable, Equatable {
     public var folds: Int? = nil
     /// Why the chosen candidate was kept (cross-validation).
     public var rule: String? = nil
+    /// True when the kept model's forest was refit on the training + validation rows after the
+    /// cross-validation (the validation rows then say nothing about it: the folds do).
+    public var forestOnValidation: Bool? = nil
     public init(metric: String, candidates: [Candidate], chosen: String) {
         self.metric = metric; self.candidates = candidates; self.chosen = chosen
     }

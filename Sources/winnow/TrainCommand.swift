@@ -221,7 +221,13 @@ struct TrainCommand: ParsableCommand {
             trained = chosen
         }
         var results: [String: Double] = [:]
-        for (name, rows) in [("train", trainRows), ("validation", validationRows), ("test", testRows)] where !rows.isEmpty {
+        // A forest that `auto` refit on the validation rows has seen them: its validation numbers would
+        // be training numbers (the cross-validation folds, `auto.validation.*`, stand for them).
+        let validationSeen = trained.header.selection?.forestOnValidation == true
+        if validationSeen {
+            printToStandardError("winnow train: auto: the forest was refit on the training + validation rows; validation metrics are left out (the folds' are under auto.*)")
+        }
+        for (name, rows) in [("train", trainRows), ("validation", validationSeen ? [] : validationRows), ("test", testRows)] where !rows.isEmpty {
             let prediction = trained.predict(rows.map { dataset.graphs[$0] }, columns: dataset.featureColumns(rows))
             for (key, value) in Evaluation.metrics(scores: prediction.scores, data: dataset, rows: rows) {
                 results["\(name).\(key)"] = value

@@ -221,4 +221,32 @@ import WinnowTestSupport
         #expect(loaded.header.selection == selection)
         #expect(try run().0.archive().encoded() == (try model.archive().encoded()))
     }
+
+    /// A forest kept by the cross-validation is refit on every row the folds held (training +
+    /// validation: it has no epoch to pick), the same forest `--model rf` grows on those rows, and the
+    /// record says so; a network kept is trained on the training rows and is not marked.
+    @Test func autoRefitsTheKeptForestOnTrainingAndValidationRows() throws {
+        let bace = try TrainingTests.bace()
+        let forests = Self.smallGrid().filter { $0.options.kind == .rf }
+        let train = Array(bace.train.prefix(400)), validation = Array(bace.validation.prefix(100))
+        let every = (train + validation).sorted()
+        let folds = ModelSearch.folds(bace.data, rows: every, groups: bace.data.graphs.map { $0.scaffoldKey() }, k: 3, seed: 3)
+        let (model, selection) = try ModelSearch.run(bace.data, train: train, validation: validation, candidates: forests, metric: .rocAUC,
+                                                     folds: folds, dataInfo: TrainingTests.info, threads: 2) { _ in }
+        #expect(selection.forestOnValidation == true)
+        let kept = try #require(forests.first { $0.name == selection.chosen })
+        var options = kept.options
+        options.selectionMetric = .rocAUC
+        let refit = try TrainedModel.train(bace.data, train: every, validation: [], options: options, dataInfo: TrainingTests.info, threads: 1) { _ in }
+        let trainOnly = try TrainedModel.train(bace.data, train: train, validation: validation, options: options, dataInfo: TrainingTests.info, threads: 1) { _ in }
+        let test = Array(bace.test.prefix(100)).map { bace.data.graphs[$0] }
+        let scores = model.predict(test).scores
+        #expect(scores == refit.predict(test).scores)
+        #expect(scores != trainOnly.predict(test).scores)
+
+        let networks = Self.smallGrid().filter { $0.options.kind == .mlp }
+        let (_, networkSelection) = try ModelSearch.run(bace.data, train: train, validation: validation, candidates: networks, metric: .rocAUC,
+                                                        folds: folds, dataInfo: TrainingTests.info, threads: 2) { _ in }
+        #expect(networkSelection.forestOnValidation == false)
+    }
 }

@@ -123,6 +123,10 @@ import WinnowTestSupport
         let foldKeys = autoJSON?.keys.filter { $0.hasPrefix("auto.fold") && $0 != "auto.folds" } ?? []
         #expect(foldKeys.count > 2 && foldKeys.count <= 10, "\(foldKeys)")
         #expect((autoJSON?["auto.rule"] as? String)?.isEmpty == false)
+        // The kept forest was refit on the training + validation rows: no validation numbers, said so.
+        #expect(auto.stderr.contains("refit on the training + validation rows"))
+        #expect(autoJSON?.keys.contains { $0.hasPrefix("validation.") } == false)
+        #expect(autoJSON?["test.roc_auc"] is Double && autoJSON?["train.roc_auc"] is Double)
     }
 
     @Test func trainRejectsMissingColumns() throws {
