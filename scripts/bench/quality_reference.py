@@ -2,8 +2,11 @@
 class_weight="balanced") on RDKit Morgan r2/2048 bits, trained on the train + validation rows of the
 split Winnow used, scored on its test rows with Winnow's metric definitions.
 
-Usage: quality_reference.py DATA.csv LABEL_COLUMN SPLIT.csv SEED
+Usage: quality_reference.py DATA.csv LABEL_COLUMN SPLIT.csv SEED [BITS.fps]
 SPLIT.csv holds `row,part` (1-based data rows, as `winnow train --save-split` writes it).
+BITS.fps (optional): the fingerprints to train and test on instead of RDKit's of the file's SMILES,
+in FPS with ids `record N` (N the 1-based data row, as `winnow fingerprint` names CSV rows): the same
+forest on exactly the molecules Winnow read (e.g. standardised), to compare the models alone.
 Prints one JSON object: test.roc_auc, test.prc_auc, test.ef1, test.bedroc20, training_seconds.
 """
 import csv
@@ -25,15 +28,28 @@ with open(split_path, newline="") as handle:
 with open(path, newline="") as handle:
     rows = list(csv.DictReader(handle))
 generator = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+given = {}
+if len(sys.argv) > 5:
+    with open(sys.argv[5]) as handle:
+        for line in handle:
+            if line.startswith("#") or not line.strip():
+                continue
+            hexbits, name = line.rstrip("\n").split("\t", 1)
+            given[name] = np.unpackbits(np.frombuffer(bytes.fromhex(hexbits), dtype=np.uint8), bitorder="little")
 X, y, parts = [], [], []
 for number, row in enumerate(rows, start=1):
     if number not in part or row[column] == "":
         continue
-    molecule = Chem.MolFromSmiles(row["smiles"])
-    if molecule is None:
-        continue
-    bits = np.zeros(2048, dtype=np.uint8)
-    DataStructs.ConvertToNumpyArray(generator.GetFingerprint(molecule), bits)
+    if len(sys.argv) > 5:
+        bits = given.get(f"record {number}")
+        if bits is None:
+            continue
+    else:
+        molecule = Chem.MolFromSmiles(row["smiles"])
+        if molecule is None:
+            continue
+        bits = np.zeros(2048, dtype=np.uint8)
+        DataStructs.ConvertToNumpyArray(generator.GetFingerprint(molecule), bits)
     X.append(bits)
     y.append(int(float(row[column]) > 0.5))
     parts.append(part[number])
