@@ -39,6 +39,7 @@ struct CampaignSimulateCommand: ParsableCommand {
     @Option(help: "Threads for training (default: all cores).") var threads: Int?
     @Option(name: .shortAndLong, help: "Write the JSON here too.") var output: String?
     @Option(help: "Write an HTML page plotting recall per round against random picking.") var report: String?
+    @OptionGroup var standardizeOptions: StandardizeOptions
 
     func validate() throws {
         try validateThreads(threads)
@@ -54,8 +55,13 @@ struct CampaignSimulateCommand: ParsableCommand {
     func run() throws {
         try checkOutputs([output, report], inputs: [data])
         let threadCount = threads ?? defaultThreadCount()
-        let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: [labelColumn], idColumn: nil)
+        // Standardised by default, as `campaign init` reads its pool: the replay sees the molecules a
+        // campaign on this file would.
+        let standardize = standardizeOptions.standardize ?? true
+        let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: [labelColumn], idColumn: nil,
+                                             standardize: standardize)
         try labelled.reportRejections(to: nil, command: "campaign simulate")
+        if standardize { printToStandardError(standardizationNote(command: "campaign simulate", labelled.standardized)) }
         let dataset = labelled.dataset
         var options = CampaignSimulation.Options()
         options.initial = initial

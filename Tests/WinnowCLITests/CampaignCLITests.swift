@@ -20,5 +20,11 @@ import WinnowTestSupport
         let perSeed = try #require(json?["recall_per_seed"] as? [[Double]])
         #expect(perSeed.count == 2)
         #expect(abs((perSeed[0][3] + perSeed[1][3]) / 2 - recall[3]) < 1e-4)
+        // The replay reads the molecules as `campaign init` reads a pool: standardised (BACE's 838
+        // protonated amidines neutralised) unless --no-standardize.
+        #expect(first.stderr.contains("winnow campaign simulate: standardised 838 molecules"), "\(first.stderr)")
+        let raw = try runWinnow(["campaign", "simulate", "--data", data, "--label-column", "Class", "--initial", "0.05", "--batch", "0.05",
+                                 "--rounds", "1", "--trees", "20", "--no-standardize"])
+        #expect(raw.status == 0 && !raw.stderr.contains("standardised"), "\(raw.stderr)")
     }
 }
