@@ -343,6 +343,59 @@ int64_t wk_common_at_least(const uint64_t *query, const uint64_t *rows, int64_t 
     return wk_common_at_least_using(0, query, rows, count, stride, min_common, positions, common);
 }
 
+// Adam: eight parameters per step with AVX (the divisions and square roots dominate, and the scalar
+// loop Swift emits does them one at a time). No contraction into FMA anywhere, so the AVX lanes, the
+// scalar tail and the portable loop round exactly alike.
+#pragma clang fp contract(off)
+static inline __attribute__((always_inline)) void adam_scalar(int64_t from, int64_t n, float *w, const float *g,
+                                                              float *m, float *v, float b1, float b2, float c1,
+                                                              float c2, float eps, float lr, float decay) {
+    const float a1 = 1.0f - b1, a2 = 1.0f - b2;
+    for (int64_t i = from; i < n; i++) {
+        const float gi = g[i];
+        const float mi = b1 * m[i] + a1 * gi;
+        const float vi = b2 * v[i] + (a2 * gi) * gi;
+        m[i] = mi;
+        v[i] = vi;
+        const float step = (lr * (mi / c1)) / (sqrtf(vi / c2) + eps);
+        w[i] = w[i] - (step + decay * w[i]);
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx")))
+static void adam_avx(int64_t n, float *w, const float *g, float *m, float *v, float b1, float b2, float c1, float c2,
+                     float eps, float lr, float decay) {
+    const __m256 B1 = _mm256_set1_ps(b1), B2 = _mm256_set1_ps(b2), A1 = _mm256_set1_ps(1.0f - b1),
+                 A2 = _mm256_set1_ps(1.0f - b2), C1 = _mm256_set1_ps(c1), C2 = _mm256_set1_ps(c2),
+                 EPS = _mm256_set1_ps(eps), LR = _mm256_set1_ps(lr), DECAY = _mm256_set1_ps(decay);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 gi = _mm256_loadu_ps(g + i), wi = _mm256_loadu_ps(w + i);
+        const __m256 mi = _mm256_add_ps(_mm256_mul_ps(B1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(A1, gi));
+        const __m256 vi = _mm256_add_ps(_mm256_mul_ps(B2, _mm256_loadu_ps(v + i)), _mm256_mul_ps(_mm256_mul_ps(A2, gi), gi));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        const __m256 step = _mm256_div_ps(_mm256_mul_ps(LR, _mm256_div_ps(mi, C1)),
+                                          _mm256_add_ps(_mm256_sqrt_ps(_mm256_div_ps(vi, C2)), EPS));
+        _mm256_storeu_ps(w + i, _mm256_sub_ps(wi, _mm256_add_ps(step, _mm256_mul_ps(DECAY, wi))));
+    }
+    adam_scalar(i, n, w, g, m, v, b1, b2, c1, c2, eps, lr, decay);
+}
+#endif
+
+void wk_adam_update(int64_t n, float *w, const float *g, float *m, float *v, float b1, float b2, float c1,
+                    float c2, float eps, float lr, float decay) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx")) {
+        adam_avx(n, w, g, m, v, b1, b2, c1, c2, eps, lr, decay);
+        return;
+    }
+#endif
+    adam_scalar(0, n, w, g, m, v, b1, b2, c1, c2, eps, lr, decay);
+}
+#pragma clang fp contract(on)
+
 uint64_t wk_checksum(const uint8_t *bytes, int64_t length) {
     const uint64_t prime = 0x100000001b3ULL;
     uint64_t lane[4] = {0xcbf29ce484222325ULL, 0xcbf29ce484222325ULL ^ 1, 0xcbf29ce484222325ULL ^ 2,

@@ -37,22 +37,18 @@ public struct Adam {
         step += 1
         let correction1 = 1 - Float(Double(beta1).power(step))
         let correction2 = 1 - Float(Double(beta2).power(step))
-        let b1 = beta1, b2 = beta2, eps = epsilon
         for p in parameters {
             let decay = p.decays ? weightDecay * learningRate : 0
             let n = p.value.values.count
+            precondition(p.gradient.values.count == n && p.firstMoment.count == n && p.secondMoment.count == n)
+            // The kernel computes, per element and in this order (no fused multiply-add):
+            // m = b1·m + (1 − b1)·g; v = b2·v + ((1 − b2)·g)·g; w −= lr·(m/c1) / (√(v/c2) + eps) + decay·w.
             p.value.values.withUnsafeMutableBufferPointer { w in
                 p.gradient.values.withUnsafeBufferPointer { g in
                     p.firstMoment.withUnsafeMutableBufferPointer { m in
                         p.secondMoment.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<n {
-                                let gi = g[i]
-                                m[i] = b1 * m[i] + (1 - b1) * gi
-                                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                                let mh = m[i] / correction1
-                                let vh = v[i] / correction2
-                                w[i] -= learningRate * mh / (vh.squareRoot() + eps) + decay * w[i]
-                            }
+                            wk_adam_update(Int64(n), w.baseAddress, g.baseAddress, m.baseAddress, v.baseAddress, beta1, beta2,
+                                           correction1, correction2, epsilon, learningRate, decay)
                         }
                     }
                 }

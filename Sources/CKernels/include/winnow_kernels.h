@@ -21,6 +21,14 @@ void wk_sparse_linear(int64_t rows, const int32_t *offsets, const int32_t *indic
 void wk_dense_linear(int64_t rows, const float *x, int64_t in, const float *weight, int64_t out,
                      const float *bias, float *y);
 
+/// One Adam step over n parameters, element by element in this order (no fused multiply-add, so
+/// every CPU and the vector and scalar paths give the same bits):
+///   m = b1·m + (1 − b1)·g;  v = b2·v + ((1 − b2)·g)·g;
+///   w = w − ((lr · (m / c1)) / (√(v / c2) + eps) + decay·w)
+/// where c1, c2 are the bias corrections 1 − b1^t, 1 − b2^t and decay the weight decay times the rate.
+void wk_adam_update(int64_t n, float *w, const float *g, float *m, float *v, float b1, float b2, float c1,
+                    float c2, float eps, float lr, float decay);
+
 /// Tanimoto similarity of one bit fingerprint (`words` 64-bit words) to each of `count` fingerprints
 /// stored one after another: out[i] = |q & f_i| / |q | f_i| (1 when both are empty). Uses the CPU's
 /// popcount instruction when it has one; the counts, and so the results, are the same either way.
