@@ -152,7 +152,11 @@ public enum ModelSearch {
             return (c, String(format: "%@ beats the forest by %.4f on the mean over folds, more than the spread of the differences (%.4f)",
                               names[c], gain, spread))
         }
-        return (f, String(format: "forest kept: the best other candidate (%@) differs by %.4f on the mean over folds, not more than the spread of the differences (%.4f)",
+        if gain <= 0 {
+            return (f, String(format: "forest kept: the best other candidate (%@) is behind it by %.4f on the mean over folds",
+                              names[c], -gain))
+        }
+        return (f, String(format: "forest kept: the best other candidate (%@) is ahead by %.4f on the mean over folds, not more than the spread of the differences (%.4f)",
                           names[c], gain, spread))
     }
 
