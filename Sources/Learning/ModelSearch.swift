@@ -216,10 +216,8 @@ public enum ModelSearch {
         func final(_ c: Int) throws(TrainingError) -> TrainedModel {
             var options = candidates[c].options
             options.selectionMetric = metric
-            if !options.kind.isNetwork {
-                return try TrainedModel.train(data, train: everyRow, validation: [], options: options, dataInfo: dataInfo, threads: threads) { _ in }
-            }
-            return try TrainedModel.train(data, train: train, validation: validation, options: options, dataInfo: dataInfo, threads: threads) { _ in }
+            let (rows, held) = options.kind.isNetwork ? (train, validation) : (everyRow, [])
+            return try TrainedModel.train(data, train: rows, validation: held, options: options, dataInfo: dataInfo, threads: threads) { _ in }
         }
         var model: TrainedModel
         if chosen == mixtureIndex, let mixture {
