@@ -199,12 +199,12 @@ struct DMPNNArchitecture: ModelArchitecture {
     }
 }
 
-/// Random forest on Morgan bits: no network; grown in one pass (TrainedModel.trainForests).
+/// Random forest on Morgan counts (or bits): no network; grown in one pass (TrainedModel.trainForests).
 struct RandomForestArchitecture: ModelArchitecture {
     func makeNetwork(_ options: TrainingOptions, tasks: Int, seed: UInt64) -> (any Network)? { nil }
 
     func featurise(_ molecules: [MolecularGraph], extra: [[Float]], options: TrainingOptions) -> Featurised {
-        // The forest reads Morgan bits (TrainedModel.forestFingerprint), computed where it is grown.
+        // The forest reads Morgan counts or bits (TrainedModel.forestFingerprint), computed where it is grown.
         Featurised(fingerprints: SparseRows(width: options.fingerprint.size))
     }
 
@@ -217,11 +217,12 @@ struct RandomForestArchitecture: ModelArchitecture {
     }
 
     func searchCandidates(base: TrainingOptions, forestTrees: Int) -> [ModelSearch.Candidate] {
-        [nil, TrainedModel.forestFingerprint.size / 8].map { maxFeatures in
+        [1, 3].map { leaf in
             var options = base.withDefaults(for: .rf)
             options.forest?.trees = forestTrees
-            options.forest?.maxFeatures = maxFeatures
-            return ModelSearch.Candidate(name: "rf trees=\(forestTrees) features=\(maxFeatures.map(String.init) ?? "sqrt")", options: options)
+            options.forest?.counts = true
+            options.forest?.minimumLeaf = leaf
+            return ModelSearch.Candidate(name: "rf trees=\(forestTrees) counts min-leaf=\(leaf)", options: options)
         }
     }
 

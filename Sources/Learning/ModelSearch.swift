@@ -23,8 +23,8 @@ public enum ModelSearch {
     }
 
     /// The fixed grid, built on `base` (its seed, members, epochs, balance and selection measure):
-    /// forests trying √bits and 1/8 of the bits per split, the fingerprint MLP with two widths and
-    /// dropouts, and the D-MPNN with Winnow's defaults.
+    /// forests on Morgan counts with leaves of at least 1 and 3 molecules, the fingerprint MLP with
+    /// two widths and dropouts, and the D-MPNN with Winnow's defaults.
     public static func grid(base: TrainingOptions, kinds: [ModelKind] = ModelKind.allCases, forestTrees: Int = 500) -> [Candidate] {
         kinds.flatMap { $0.architecture.searchCandidates(base: base, forestTrees: forestTrees) }
     }

@@ -98,7 +98,11 @@ public struct RandomForest: Sendable {
         // From a training row: callers may leave the other rows' fingerprints empty.
         let words = rows.first.map { fingerprints[$0].count } ?? 32
         let bitsCount = words * 64
-        let tryCount = settings.tryCount(bits: bitsCount, taskKind: taskKind)
+        // Count input: input bit k · base + f is "Morgan bit f counted ≥ countLadder[k] times". A
+        // node draws Morgan bits and tries every threshold of each (scikit-learn's trees on count
+        // vectors try every cut of a drawn feature), so the features per split count Morgan bits.
+        let thresholds = settings.usesCounts(taskKind) && bitsCount % countLadder.count == 0 ? countLadder.count : 1
+        let tryCount = settings.tryCount(bits: bitsCount / thresholds, taskKind: taskKind)
         // Row-major copy of the training rows' words (for partitioning), and each row's on bits (for
         // the per-node bit statistics, whose cost follows the on bits rather than the fingerprint size).
         var flat = [UInt64](repeating: 0, count: rows.count * words)
@@ -127,7 +131,7 @@ public struct RandomForest: Sendable {
             }
         }
         let data = TreeData(flat: flat, words: words, onStart: onStart, onBits: onBits, y: y, classWeight: classWeight,
-                            tryCount: tryCount, bitsCount: bitsCount, minimumLeaf: max(1, settings.minimumLeaf),
+                            tryCount: tryCount, bitsCount: bitsCount, thresholds: thresholds, minimumLeaf: max(1, settings.minimumLeaf),
                             maxDepth: settings.maxDepth ?? Int.max)
         let box = TreeSlots(count: settings.trees)
         let seeds = treeSeeds(settings)
@@ -219,8 +223,11 @@ struct TreeData: Sendable {
     let onBits: [Int16]
     let y: [Double]
     let classWeight: [Double]
+    /// Morgan bits tried per node (each with all its `thresholds` input bits).
     let tryCount: Int
     let bitsCount: Int
+    /// Input bits per Morgan bit: 1 for on-bits, `countLadder.count` for counts (bit k · bitsCount / thresholds + f).
+    let thresholds: Int
     let minimumLeaf: Int
     let maxDepth: Int
 }
@@ -249,8 +256,9 @@ final class TreeBuilder {
         self.data = data
         bitsCount = data.bitsCount
         regression = taskKind == .regression
-        order = .allocate(capacity: bitsCount)
-        for f in 0..<bitsCount { (order + f).initialize(to: Int32(f)) }
+        let base = bitsCount / data.thresholds
+        order = .allocate(capacity: base)
+        for f in 0..<base { (order + f).initialize(to: Int32(f)) }
         setCount = .allocate(capacity: bitsCount); setCount.initialize(repeating: 0, count: bitsCount)
         setWeight = .allocate(capacity: bitsCount); setWeight.initialize(repeating: 0, count: bitsCount)
         setSum = .allocate(capacity: bitsCount); setSum.initialize(repeating: 0, count: bitsCount)
@@ -293,6 +301,7 @@ final class TreeBuilder {
                       flat: UnsafeBufferPointer<UInt64>, weight: UnsafeBufferPointer<Double>, index: UnsafeMutableBufferPointer<Int32>,
                       generator: inout SeededGenerator) {
         let bitsCount = bitsCount, minimumLeaf = data.minimumLeaf, words = data.words, tryCount = data.tryCount
+        let thresholds = data.thresholds, base = bitsCount / thresholds
         let regression = regression
         let setCount = setCount, setWeight = setWeight, setSum = setSum, setSquares = setSquares, touched = touched, order = order
         var stack: [(node: Int, lower: Int, upper: Int, depth: Int)] = [(0, 0, index.count, 0)]
@@ -327,7 +336,7 @@ final class TreeBuilder {
                 return (squaresSet - sumSet * sumSet / wSet) + (squares - squaresSet - sumClear * sumClear / wClear)
             }
             var best: (feature: Int, error: Double) = (-1, error - 1e-12 * max(1, total))
-            if tryCount >= bitsCount {
+            if tryCount >= base {
                 // Every bit: the best split, ties broken by a random per-node key so that equal bits
                 // (always set together) are chosen evenly across trees.
                 let salt = generator.next()
@@ -341,18 +350,21 @@ final class TreeBuilder {
                     }
                 }
             } else {
-                // Bits in random order; look at `tryCount` of them, more only while no valid split is found.
+                // Bits in random order; look at `tryCount` of them, more only while no valid split is
+                // found. With counts each drawn Morgan bit tries its thresholds, lowest first.
                 var tried = 0, valid = false
                 var position = 0
-                while position < bitsCount && (tried < tryCount || !valid) {
-                    let j = position + Int(generator.next() % UInt64(bitsCount - position))
+                while position < base && (tried < tryCount || !valid) {
+                    let j = position + Int(generator.next() % UInt64(base - position))
                     let f = Int(order[j])
                     order[j] = order[position]; order[position] = Int32(f)
                     position += 1
                     tried += 1
-                    guard let e = splitError(f) else { continue }
-                    valid = true
-                    if e < best.error { best = (f, e) }
+                    for k in 0..<thresholds {
+                        guard let e = splitError(k * base + f) else { continue }
+                        valid = true
+                        if e < best.error { best = (k * base + f, e) }
+                    }
                 }
             }
             for t in 0..<touchedCount {

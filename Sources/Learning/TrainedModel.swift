@@ -177,7 +177,7 @@ public final class TrainedModel {
         self.forests = forests
     }
 
-    /// Morgan radius 2 / 2048 bits: the forest's input (RDKit's default fingerprint).
+    /// Morgan radius 2 / 2048: the forest's input (RDKit's default fingerprint), as counts or on-bits.
     public static let forestFingerprint = MorganSettings()
 
     static func trainForests(_ data: Dataset, rows: [Int], settings base: RandomForest.Settings, seed: UInt64, threads: Int) -> [RandomForest] {
@@ -238,7 +238,7 @@ public final class TrainedModel {
                              report: (EpochReport) -> Void) throws(TrainingError) -> TrainedModel {
         var options = options
         if var extra = options.extraFeatures {
-            // The forest reads Morgan bits only; the networks' extra features are scaled by the training rows.
+            // The forest reads Morgan counts only; the networks' extra features are scaled by the training rows.
             if options.kind.isNetwork {
                 extra.fit(extra.rawValues(data.graphs, columns: data.featureColumns), rows: train)
                 options.extraFeatures = extra
@@ -250,7 +250,9 @@ public final class TrainedModel {
             // The stored options name the forest's settings in full, class weights included.
             var settings = options.forestSettings ?? RandomForest.Settings()
             if options.balanceClasses && data.taskKind == .classification { settings.balanced = true }
-            settings.counts = settings.usesCounts(data.taskKind)
+            // Morgan counts unless the options say bits: on held-out screening data a count forest
+            // ranks better than an on-bit one (README "Which model when").
+            settings.counts = settings.counts ?? true
             options.forest = settings
         }
         let networks = try Trainer.train(data, train: train, validation: validation, options: options, threads: threads, features: features,

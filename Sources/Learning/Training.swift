@@ -82,7 +82,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var useCounts = true
     /// Weight positives by negatives/positives per task (helps imbalanced sets such as HIV).
     public var balanceClasses = false
-    /// Also train a random forest of this many trees on Morgan bits (one per task) and average it
+    /// Also train a random forest of this many trees on Morgan on-bits (one per task) and average it
     /// with the network ensemble (nil: networks only). Optional so that older model files decode.
     public var forestTrees: Int? = nil
     /// The forest's settings (trees, bits per split, depth, class weights): the model itself for

@@ -30,15 +30,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Split when there is no split column: scaffold or random.") var split: SplitMethod = .scaffold
     @Option(help: "Seed for the split, initialisation and batching.") var seed: UInt64 = 0
     @Option(help: "Seed for the scaffold or random split only (default: --seed).") var splitSeed: UInt64?
-    @Option(help: "Model kind: rf (random forest on Morgan bits), mlp, dmpnn, or auto (cross-validate a small grid of them on the training + validation rows, keep the forest unless another is clearly better).")
+    @Option(help: "Model kind: rf (random forest on Morgan counts), mlp, dmpnn, or auto (cross-validate a small grid of them on the training + validation rows, keep the forest unless another is clearly better).")
     var model: ModelChoice = .dmpnn
     @Option(help: "Ensemble members (different seeds); their spread is the uncertainty.") var members = 1
-    @Option(help: "Also train a random forest of N trees on Morgan bits and average it with the networks.") var forest: Int?
+    @Option(help: "Also train a random forest of N trees on Morgan counts and average it with the networks.") var forest: Int?
     @Option(help: "Trees of --model rf (default 500).") var trees: Int?
-    @Option(help: "Random forest: bits tried per split (default: the square root of 2048 for classification, all for regression).")
+    @Option(help: "Random forest: Morgan bits tried per split, each at every count it takes (default: the square root of 2048 for classification, all for regression).")
     var maxFeatures: Int?
     @Option(help: "Random forest: deepest level (default: grow until pure).") var maxDepth: Int?
-    @Option(help: "Random forest: fewest molecules in a leaf.") var minLeaf = 1
+    @Option(help: "Random forest: fewest molecules in a leaf (default 1; auto's grid tries 1 and 3).") var minLeaf: Int?
+    @Flag(inversion: .prefixedNo, help: "Random forest input: Morgan counts, split at every count a drawn bit takes (the default), or on-bits (--no-forest-counts).")
+    var forestCounts: Bool?
     @Option(help: "Training epochs.") var epochs = 30
     @Option(help: "Molecules per batch.") var batchSize = 50
     @Option(help: "Hidden size (D-MPNN messages, MLP first layer).") var hidden: Int?
@@ -74,7 +76,7 @@ struct TrainCommand: ParsableCommand {
         if let trees, trees < 1 || trees > 10_000 { throw ValidationError("--trees takes 1 to 10000 trees") }
         if let maxFeatures, maxFeatures < 1 || maxFeatures > TrainedModel.forestFingerprint.size { throw ValidationError("--max-features takes 1 to \(TrainedModel.forestFingerprint.size) bits") }
         if let maxDepth, maxDepth < 1 { throw ValidationError("--max-depth must be at least 1") }
-        guard minLeaf >= 1 else { throw ValidationError("--min-leaf must be at least 1") }
+        if let minLeaf, minLeaf < 1 { throw ValidationError("--min-leaf must be at least 1") }
         guard autoFolds == 0 || (2...20).contains(autoFolds) else { throw ValidationError("--auto-folds must be 0 or 2 to 20") }
         let kinds = autoKinds.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard !kinds.isEmpty, kinds.allSatisfy({ ModelKind(rawValue: $0) != nil }) else {
@@ -173,7 +175,8 @@ struct TrainCommand: ParsableCommand {
             if kind == .rf, let trees { forestSettings?.trees = trees }
             if let maxFeatures { forestSettings?.maxFeatures = maxFeatures }
             if let maxDepth { forestSettings?.maxDepth = maxDepth }
-            forestSettings?.minimumLeaf = minLeaf
+            if let minLeaf { forestSettings?.minimumLeaf = minLeaf }
+            if let forestCounts { forestSettings?.counts = forestCounts }
             options.forest = forestSettings
             return options
         }
@@ -200,7 +203,11 @@ struct TrainCommand: ParsableCommand {
                 if hidden != nil { c.options.hidden = named.hidden }
                 if headHidden != nil { c.options.headHidden = named.headHidden }
                 if dropout != nil { c.options.dropout = named.dropout }
-                if c.options.kind == .rf { if maxDepth != nil { c.options.forest?.maxDepth = maxDepth }; c.options.forest?.minimumLeaf = minLeaf }
+                if c.options.kind == .rf {
+                    if let maxDepth { c.options.forest?.maxDepth = maxDepth }
+                    if let minLeaf { c.options.forest?.minimumLeaf = minLeaf }
+                    if let forestCounts { c.options.forest?.counts = forestCounts }
+                }
                 return c
             }
             var folds: [[Int]] = []

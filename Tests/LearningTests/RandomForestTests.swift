@@ -62,6 +62,42 @@ import WinnowTestSupport
         #expect(fit > 0.85 && fit > r2 + 0.2, "training R² \(fit), test R² \(r2)")
     }
 
+    /// Count input (`Settings.counts`): a node draws Morgan bits and tries every count threshold of
+    /// each, so a rule on how often an environment occurs ("at least 12 aromatic atoms": two or more
+    /// benzene-like rings) is found, which on-bits cannot say (an aromatic CH is set once or ten times
+    /// alike). The trees split at thresholds above 1, and the forest is the same at any thread count.
+    @Test func countForestSplitsAtCounts() throws {
+        let parser = try MoleculeParser(), generator = MorganGenerator()
+        var bits: [[UInt64]] = [], counts: [[UInt64]] = [], labels: [Double] = []
+        for line in try TestPaths.lines(TestPaths.library("moses_train_10k.smi")).prefix(2000) {
+            let text = String(decoding: line.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 44 }).first ?? [], as: UTF8.self)
+            guard let graph = try? parser.parse(smiles: text) else { continue }
+            bits.append(RandomForest.input(graph, generator: generator, counts: false))
+            counts.append(RandomForest.input(graph, generator: generator, counts: true))
+            labels.append(graph.atomFlags.filter { $0.contains(.aromatic) }.count >= 12 ? 1 : 0)
+        }
+        let actives = labels.filter { $0 == 1 }.count
+        #expect(actives > 200 && actives < labels.count - 200, "\(actives) of \(labels.count)")
+        let train = Array(stride(from: 0, to: bits.count, by: 2)), test = Array(stride(from: 1, to: bits.count, by: 2))
+        var settings = RandomForest.Settings()
+        settings.trees = 40
+        settings.seed = 5
+        let onBits = RandomForest.train(fingerprints: bits, targets: labels, rows: train, settings: settings)
+        settings.counts = true
+        let counted = RandomForest.train(fingerprints: counts, targets: labels, rows: train, settings: settings, threads: 1)
+        let twoThreads = RandomForest.train(fingerprints: counts, targets: labels, rows: train, settings: settings, threads: 2)
+        #expect(counted.flattened.feature == twoThreads.flattened.feature && counted.flattened.value == twoThreads.flattened.value)
+        let size = TrainedModel.forestFingerprint.size
+        let features = counted.flattened.feature.filter { $0 >= 0 }
+        #expect(features.allSatisfy { Int($0) < size * RandomForest.countLadder.count })
+        #expect(features.filter { Int($0) >= size }.count > features.count / 10, "splits above the first threshold")
+        func auc(_ forest: RandomForest, _ input: [[UInt64]]) throws -> Double {
+            try #require(Metrics.rocAUC(scores: forest.predict(input, rows: test).mean.map(Double.init), labels: test.map { labels[$0] > 0.5 }))
+        }
+        let aucCounts = try auc(counted, counts), aucBits = try auc(onBits, bits)
+        #expect(aucCounts > 0.96 && aucCounts > aucBits + 0.03, "test ROC-AUC counts \(aucCounts), bits \(aucBits)")
+    }
+
     /// Each tree draws its own bootstrap sample. Tree seeds used to be spaced by SplitMix64's own
     /// increment, so tree t's random stream was tree 0's shifted by t draws and neighbouring trees
     /// shared all but one of their bootstrap draws (HIV test ROC-AUC 0.829 against scikit-learn's
