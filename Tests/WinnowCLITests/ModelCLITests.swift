@@ -100,6 +100,16 @@ import WinnowTestSupport
         #expect(json?["model"] as? String == "rf" && json?["balanced_classes"] as? String == "true")
         #expect(json?["selection_metric"] as? String == "prc-auc")
         #expect((json?["test.roc_auc"] as? Double ?? 0) > 0.6)
+        // The forest reads Morgan counts unless told otherwise, and the model file says which.
+        func modelText(_ path: String) throws -> String {
+            String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)).prefix(200_000), as: UTF8.self)
+        }
+        #expect(try modelText(model).contains(#""counts":true"#))
+        let bitsModel = folder.appendingPathComponent("rf-bits.winnow").path
+        let bits = try runWinnow(["train", "--data", data, "--label-column", "Class", "--split-column", "split", "--model", "rf",
+                                  "--trees", "30", "--no-forest-counts", "-o", bitsModel])
+        #expect(bits.status == 0, "\(bits.stderr)")
+        #expect(try modelText(bitsModel).contains(#""counts":false"#) && !(try modelText(bitsModel).contains(#""counts":true"#)))
 
         let library = folder.appendingPathComponent("lib.smi").path
         try "CCOc1ccccc1\tgood1\nNc1ccccc1\tgood2\n".write(toFile: library, atomically: true, encoding: .utf8)
