@@ -7,8 +7,9 @@ import Foundation
 /// Each tree has its own seed, so the forest is the same at any thread count.
 ///
 /// The defaults are scikit-learn's: √bits tried per node for classification, every bit for
-/// regression (its `RandomForestRegressor` uses `max_features=1.0`). Regression forests read Morgan
-/// counts as threshold bits by default (`RandomForest.input`).
+/// regression (its `RandomForestRegressor` uses `max_features=1.0`). With count input
+/// (`Settings.counts`, what `winnow train` grows) the input bits are count thresholds
+/// (`RandomForest.input`) and a node tries every threshold of each Morgan bit it draws.
 public struct RandomForest: Sendable {
     public struct Settings: Codable, Sendable, Equatable {
         public var trees = 200
