@@ -26,7 +26,7 @@ public struct ModelHeader: Codable, Sendable, Equatable {
 /// The candidates `--model auto` scored (by cross-validation or on the validation rows), and the choice.
 public struct ModelSelection: Codable, Sendable, Equatable {
     public struct Candidate: Codable, Sendable, Equatable {
-        /// Short description, e.g. "rf trees=500 maxFeatures=auto".
+        /// Short description, e.g. "rf trees=500 counts min-leaf=1".
         public var name: String
         /// The validation measure (with cross-validation: its mean over the folds where every
         /// candidate has one); −∞ when it could not be computed (validation rows of one class).
@@ -238,7 +238,7 @@ public final class TrainedModel {
                              report: (EpochReport) -> Void) throws(TrainingError) -> TrainedModel {
         var options = options
         if var extra = options.extraFeatures {
-            // The forest reads Morgan counts only; the networks' extra features are scaled by the training rows.
+            // The forest reads Morgan fingerprints only; the networks' extra features are scaled by the training rows.
             if options.kind.isNetwork {
                 extra.fit(extra.rawValues(data.graphs, columns: data.featureColumns), rows: train)
                 options.extraFeatures = extra
