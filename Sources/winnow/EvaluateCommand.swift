@@ -8,7 +8,11 @@ struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
         abstract: "Score labelled molecules with a model and print the metrics as JSON.",
-        discussion: "Example: winnow evaluate --model targets/bace1/model.winnow --data targets/bace1/bace.csv --part test"
+        discussion: """
+        Example: winnow evaluate --model targets/bace1/model.winnow --data targets/bace1/bace.csv --part test
+        Molecules are standardised as the model's training molecules were; --standardize /
+        --no-standardize override it (with a warning).
+        """
     )
 
     @Option(help: "Model file.") var model: String
@@ -19,7 +23,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Only rows whose split column says this part (e.g. test).") var part: String?
     @Option(help: "Column naming each row's part.") var splitColumn = "split"
     @Option(help: "Write rejected rows here.") var errors: String?
-    @Option(help: "Threads for the matrix work (default: all cores).") var threads: Int?
+    @Option(help: "Accepted for compatibility; scoring runs on one thread.") var threads: Int?
+    @OptionGroup var standardizeOptions: StandardizeOptions
 
     func validate() throws { try validateThreads(threads) }
 
@@ -34,7 +39,7 @@ struct EvaluateCommand: ParsableCommand {
         let labelled = try LabelledData.load(path: data, smilesColumn: smilesColumn, labelColumns: columns, idColumn: nil,
                                              taskKind: trained.header.taskKind, featureColumns: trained.featureColumns,
                                              featuresFor: "the model reads it as a feature: trained with --feature-columns",
-                                             standardize: trained.header.trainingData.standardized ?? false)
+                                             standardize: standardizeOptions.resolve(model: trained.header, command: "evaluate", legacyDefault: false))
         try labelled.reportRejections(to: errors, command: "evaluate")
         var rows = Array(0..<labelled.dataset.count)
         if let part {

@@ -22,12 +22,20 @@ struct StandardizeOptions: ParsableArguments {
     /// went through) unless the flag says otherwise, `legacyDefault` for a model file that does not
     /// record it; a flag against the model's setting is allowed with a warning on standard error.
     func apply(to limits: InputLimits, model header: ModelHeader, command: String, legacyDefault: Bool) -> InputLimits {
+        var result = limits
+        result.standardize = resolve(model: header, command: command, legacyDefault: legacyDefault)
+        return result
+    }
+
+    /// Whether to standardise when scoring with a model: the flag, else the model's own setting, else
+    /// `legacyDefault`; a flag against the model's setting is allowed with a warning on standard error.
+    func resolve(model header: ModelHeader, command: String, legacyDefault: Bool) -> Bool {
         let trained = header.trainingData.standardized
         if let standardize, let trained, standardize != trained {
             printToStandardError("winnow \(command): warning: the model was trained on \(trained ? "standardised" : "unstandardised") molecules; "
                                  + "scoring \(standardize ? "standardised" : "unstandardised") ones as asked (\(standardize ? "--standardize" : "--no-standardize"))")
         }
-        return apply(to: limits, defaultOn: trained ?? legacyDefault)
+        return standardize ?? trained ?? legacyDefault
     }
 }
 

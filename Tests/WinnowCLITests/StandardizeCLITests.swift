@@ -130,6 +130,15 @@ import WinnowTestSupport
             headers[standardize] = table.header
             // Standardised, the salt and its parent are one molecule with one score.
             if standardize { #expect(table.rows[0][2] == table.rows[1][2] && table.rows[0][4] == "removed 1 fragment") }
+            // evaluate reads the data as the model was trained, or as told (with a warning).
+            let evaluated = try runWinnow(["evaluate", "--model", model, "--data", data])
+            #expect(evaluated.status == 0 && !evaluated.stderr.contains("warning"), "\(evaluated.stderr)")
+            let flipped = try runWinnow(["evaluate", "--model", model, "--data", data, standardize ? "--no-standardize" : "--standardize"])
+            #expect(flipped.status == 0, "\(flipped.stderr)")
+            #expect(flipped.stderr.contains("winnow evaluate: warning: the model was trained on \(standardize ? "standardised" : "unstandardised") molecules"),
+                    "\(flipped.stderr)")
+            // The salts read as written are other molecules to the standardised model, and the reverse.
+            #expect(evaluated.stdout != flipped.stdout)
         }
         #expect(headers[true] == ["id", "smiles", "score", "uncertainty", "standardized"])
         #expect(headers[false] == ["id", "smiles", "score", "uncertainty"])
