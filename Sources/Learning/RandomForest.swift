@@ -99,10 +99,11 @@ public struct RandomForest: Sendable {
         // From a training row: callers may leave the other rows' fingerprints empty.
         let words = rows.first.map { fingerprints[$0].count } ?? 32
         let bitsCount = words * 64
-        // Count input: input bit k · base + f is "Morgan bit f counted ≥ countLadder[k] times". A
-        // node draws Morgan bits and tries every threshold of each (scikit-learn's trees on count
-        // vectors try every cut of a drawn feature), so the features per split count Morgan bits.
-        let thresholds = settings.usesCounts(taskKind) && bitsCount % countLadder.count == 0 ? countLadder.count : 1
+        // Count input (`RandomForest.input`'s layout, told by its width): input bit k · base + f is
+        // "Morgan bit f counted ≥ countLadder[k] times". A node draws Morgan bits and tries every
+        // threshold of each (scikit-learn's trees on count vectors try every cut of a drawn
+        // feature), so the features per split count Morgan bits.
+        let thresholds = words == inputWords(counts: true) ? countLadder.count : 1
         let tryCount = settings.tryCount(bits: bitsCount / thresholds, taskKind: taskKind)
         // Row-major copy of the training rows' words (for partitioning), and each row's on bits (for
         // the per-node bit statistics, whose cost follows the on bits rather than the fingerprint size).
@@ -362,6 +363,8 @@ final class TreeBuilder {
                     position += 1
                     tried += 1
                     for k in 0..<thresholds {
+                        // Thresholds rise: once none of the node's rows reaches one, none reaches the next.
+                        if setCount[k * base + f] == 0 { break }
                         guard let e = splitError(k * base + f) else { continue }
                         valid = true
                         if e < best.error { best = (k * base + f, e) }

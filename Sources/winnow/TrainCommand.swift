@@ -163,6 +163,13 @@ struct TrainCommand: ParsableCommand {
         let selection = selectionMetric
             ?? SelectionMetric.forScreening(dataset, rows: trainRows)
         base.selectionMetric = selection
+        // The forest options given on the command line, over a kind's or a grid candidate's settings.
+        func applyForestFlags(_ settings: inout RandomForest.Settings?) {
+            if let maxFeatures { settings?.maxFeatures = maxFeatures }
+            if let maxDepth { settings?.maxDepth = maxDepth }
+            if let minLeaf { settings?.minimumLeaf = minLeaf }
+            if let forestCounts { settings?.counts = forestCounts }
+        }
         func options(for kind: ModelKind) -> TrainingOptions {
             var options = base.withDefaults(for: kind)
             if let hidden { options.hidden = hidden }
@@ -174,10 +181,7 @@ struct TrainCommand: ParsableCommand {
                 return settings
             }
             if kind == .rf, let trees { forestSettings?.trees = trees }
-            if let maxFeatures { forestSettings?.maxFeatures = maxFeatures }
-            if let maxDepth { forestSettings?.maxDepth = maxDepth }
-            if let minLeaf { forestSettings?.minimumLeaf = minLeaf }
-            if let forestCounts { forestSettings?.counts = forestCounts }
+            applyForestFlags(&forestSettings)
             options.forest = forestSettings
             return options
         }
@@ -204,11 +208,7 @@ struct TrainCommand: ParsableCommand {
                 if hidden != nil { c.options.hidden = named.hidden }
                 if headHidden != nil { c.options.headHidden = named.headHidden }
                 if dropout != nil { c.options.dropout = named.dropout }
-                if c.options.kind == .rf {
-                    if let maxDepth { c.options.forest?.maxDepth = maxDepth }
-                    if let minLeaf { c.options.forest?.minimumLeaf = minLeaf }
-                    if let forestCounts { c.options.forest?.counts = forestCounts }
-                }
+                if c.options.kind == .rf { applyForestFlags(&c.options.forest) }
                 return c
             }
             var folds: [[Int]] = []
